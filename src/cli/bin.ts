@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/** The `hotswap` executable: runs the CLI and sets the exit code. */
+import { oneLine } from '../errors.js';
+import { exitCodes } from './exit-codes.js';
+import { main } from './main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`hotswap: ${oneLine(err)}\n`);
+    process.exitCode = exitCodes.failed;
+  },
+);

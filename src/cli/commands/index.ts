@@ -1,0 +1,8 @@
+/**
+ * Every sub-command of `hotswap`, one module each. A command module exports one
+ * `register(program)` that adds its command; this list is the only place they meet.
+ */
+import type { Command } from 'commander';
+
+/** Adds every sub-command to `program`. */
+export function registerCommands(_program: Command): void {}
