@@ -153,6 +153,12 @@ export interface Unit {
   resume?(): void | Promise<void>;
   /** What `runtime.status()` shows of this unit. */
   status(): UnitStatus;
+  /**
+   * Absolute paths of the files the live version was read from (config files, command modules).
+   * The file-watcher trigger reloads this unit, with those paths in `changedFiles`, when one of
+   * them (or a file in a watched folder) changes. Units never watch files themselves.
+   */
+  watchPaths?(): readonly string[];
   /** Release everything the unit holds (runtime close). */
   close?(): Promise<void>;
 }
