@@ -1,0 +1,461 @@
+/**
+ * The loader (layer 1): the module graph of an app's own files. It loads them through its own
+ * evaluator, invalidates a changed file and its importers up to a boundary, builds the new
+ * versions beside the live ones, and commits them only when every one of them linked and
+ * evaluated. Packages and builtins load natively and are never reloaded.
+ *
+ * One update or first-time load at a time: a prepared update holds the loader until it is
+ * finalized, rolled back or discarded.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { HotswapError, serializeError } from '../errors.js';
+import type { Graph, ModuleNode } from './graph.js';
+import type { HotHost } from './hot-context.js';
+import type { ModuleInstance } from './instance.js';
+import { type Boundary, propagate } from './propagate.js';
+import { Resolver } from './resolve.js';
+import { Staging } from './staging.js';
+import { type TransformOptions, transformModule } from './transform.js';
+import { LoaderUpdate } from './update.js';
+
+/** Options of {@link createLoader}. */
+export interface LoaderOptions {
+  /** Folder of the app: files under it (outside node_modules) are hot. */
+  root: string;
+  /** Passed to the TypeScript/JSX transform. */
+  transform?: TransformOptions;
+  /**
+   * Called after an update finalized when a module called `import.meta.hot.invalidate()`:
+   * the host should run `update(importers, { force: importers })`.
+   */
+  onInvalidate?: (request: {
+    file: string;
+    importers: string[];
+    message: string | undefined;
+  }) => void;
+}
+
+/** Options of {@link Loader.prepareUpdate}. */
+export interface UpdateOptions {
+  /** Files to re-evaluate even if their content did not change. */
+  force?: Iterable<string>;
+}
+
+/** The module graph of one app. Create with {@link createLoader}. */
+export interface Loader {
+  /** Absolute root folder. */
+  readonly root: string;
+  /** Number of app modules in the graph. */
+  readonly size: number;
+  /**
+   * Imports a module through the graph (an app file) or natively (anything else), and marks an
+   * app file as an entry: a change that reaches it unaccepted needs a restart.
+   * Throws a located `HotswapError` (syntax, resolve, link, evaluate); nothing is left behind.
+   */
+  import<T = Record<string, unknown>>(specifier: string, parent?: string): Promise<T>;
+  /**
+   * Prepares the update for `files` (changed, added or deleted paths) off to the side. Files of a
+   * failed earlier update are retried with them. Throws a located `HotswapError` when a new version
+   * does not transform, resolve, link or evaluate; then nothing changed. Returns an update to
+   * `commit()` then `finalize()`, or `discard()`.
+   */
+  prepareUpdate(files: Iterable<string>, options?: UpdateOptions): Promise<LoaderUpdate>;
+  /** `prepareUpdate` + `commit` + `finalize`. A restart-required update is returned uncommitted. */
+  update(files: Iterable<string>, options?: UpdateOptions): Promise<LoaderUpdate>;
+  /**
+   * Makes `file` a boundary owned by `owner` (a module unit): changes stop there and the owner
+   * takes the new namespace from the update. Returns a function that releases ownership.
+   */
+  accept(file: string, owner: string): () => void;
+  /** The live namespace of an app file, if loaded. */
+  namespace(file: string): Record<string, unknown> | undefined;
+  /** Generation (1, 2, …) of the live version of `file`, or 0. */
+  generation(file: string): number;
+  /** Every app file in the graph. */
+  files(): string[];
+  /** Listens to loader events (`beforeUpdate`, `afterUpdate`, `beforePrune`, `error`, …). */
+  on(event: string, listener: (payload: unknown) => void): () => void;
+  /** Disposes every live version (dispose callbacks, scopes), newest imports first. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a loader for an app folder.
+ * @example
+ * const loader = createLoader({ root: process.cwd() });
+ * const app = await loader.import('./src/server.ts');
+ * const update = await loader.update(['/abs/src/routes.ts']);
+ * console.log(update.outcome, update.reevaluated);
+ */
+export function createLoader(options: LoaderOptions): Loader {
+  return new LoaderImpl(options);
+}
+
+class LoaderImpl implements Loader {
+  readonly root: string;
+  readonly graph: Graph = new Map();
+  readonly resolver: Resolver;
+  readonly transformOptions: TransformOptions;
+  readonly hotHost: HotHost;
+  readonly #options: LoaderOptions;
+  readonly #natives = new Map<string, Promise<object>>();
+  readonly #listeners = new Map<string, Set<(payload: unknown) => void>>();
+  readonly #pending = new Set<string>();
+  readonly #invalidations: { instance: ModuleInstance; message: string | undefined }[] = [];
+  #lock: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: LoaderOptions) {
+    this.#options = options;
+    this.root = resolvePath(options.root);
+    this.resolver = new Resolver(this.root);
+    this.transformOptions = options.transform ?? {};
+    this.hotHost = {
+      resolveDep: (specifier, from) => {
+        try {
+          const resolved = this.resolver.resolve(specifier, from.node.file);
+          return resolved.kind === 'app' ? resolved.file : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      listen: (event, listener) => this.on(event, listener),
+      emit: (event, payload) => this.#dispatch(event, payload),
+      invalidate: (instance, message) => {
+        this.#invalidations.push({ instance, message });
+        this.#emit('invalidate', { path: instance.node.file, message });
+      },
+    };
+  }
+
+  get size(): number {
+    return this.graph.size;
+  }
+
+  async import<T>(specifier: string, parent?: string): Promise<T> {
+    const parentFile = parent ?? resolvePath(this.root, '__hotswap_entry__.js');
+    const resolved = this.resolver.resolve(specifier, parentFile);
+    if (resolved.kind === 'native') return (await this.importNative(resolved.url, {})) as T;
+    const instance = await this.#importApp(resolved.file);
+    instance.node.root = true;
+    return instance.ns as T;
+  }
+
+  async prepareUpdate(files: Iterable<string>, options: UpdateOptions = {}): Promise<LoaderUpdate> {
+    this.#assertOpen();
+    const release = this.#afterUpdate(await this.#acquire());
+    const started = performance.now();
+    const requested = new Set([...files].map((f) => resolvePath(f)));
+    for (const file of this.#pending) requested.add(file);
+    const forced = new Set([...(options.force ?? [])].map((f) => resolvePath(f)));
+    for (const file of forced) requested.add(file);
+    this.resolver.clear();
+
+    const sources = new Map<string, string>();
+    const changed: ModuleNode[] = [];
+    const removed: ModuleNode[] = [];
+    for (const file of requested) {
+      const node = this.graph.get(file);
+      if (!node?.live) continue;
+      let source: string;
+      try {
+        source = readFileSync(file, 'utf8');
+      } catch {
+        removed.push(node);
+        continue;
+      }
+      if (source === node.record?.source && !forced.has(file)) continue;
+      sources.set(file, source);
+      changed.push(node);
+    }
+
+    const host = { graph: this.graph, emit: (e: string, p: unknown) => this.#emit(e, p), release };
+    if (changed.length === 0 && removed.length === 0) {
+      this.#pending.clear();
+      return new LoaderUpdate({ host, outcome: 'unchanged' });
+    }
+
+    const plan = propagate(changed, removed);
+    if (plan.restart) {
+      try {
+        // A broken file is reported as broken, not restarted into.
+        for (const node of changed)
+          transformModule(node.file, sources.get(node.file)!, this.transformOptions);
+      } catch (err) {
+        this.#failed(requested, err);
+        release();
+        throw err;
+      }
+      this.#pending.clear();
+      this.#emit('beforeFullReload', { path: plan.restart.node.file });
+      return new LoaderUpdate({
+        host,
+        outcome: 'restart-required',
+        restart: restartError(plan.restart),
+      });
+    }
+
+    const staging = new Staging(this, plan.invalidated, sources);
+    try {
+      for (const node of plan.invalidated) staging.load(node.file);
+      await staging.loadNatives();
+      staging.link();
+      staging.instantiate();
+      for (const node of plan.invalidated) await staging.evaluate(staging.instances.get(node)!);
+    } catch (err) {
+      await this.#abandon(staging);
+      this.#failed(requested, err);
+      release();
+      throw err;
+    }
+    this.#pending.clear();
+    return new LoaderUpdate({
+      host,
+      outcome: 'updated',
+      staging,
+      changed: changed.map((n) => n.file),
+      removed,
+      boundaries: plan.boundaries as Boundary[],
+      prepareMs: performance.now() - started,
+    });
+  }
+
+  async update(files: Iterable<string>, options?: UpdateOptions): Promise<LoaderUpdate> {
+    const update = await this.prepareUpdate(files, options);
+    if (update.outcome !== 'updated') return update;
+    update.commit();
+    await update.finalize();
+    return update;
+  }
+
+  accept(file: string, owner: string): () => void {
+    const path = resolvePath(file);
+    const node = this.graph.get(path);
+    if (node) node.acceptedBy = owner;
+    this.#owners.set(path, owner);
+    return () => {
+      this.#owners.delete(path);
+      const current = this.graph.get(path);
+      if (current?.acceptedBy === owner) current.acceptedBy = undefined;
+    };
+  }
+
+  readonly #owners = new Map<string, string>();
+
+  namespace(file: string): Record<string, unknown> | undefined {
+    return this.graph.get(resolvePath(file))?.live?.ns as Record<string, unknown> | undefined;
+  }
+
+  generation(file: string): number {
+    return this.graph.get(resolvePath(file))?.live?.generation ?? 0;
+  }
+
+  files(): string[] {
+    return [...this.graph.keys()];
+  }
+
+  on(event: string, listener: (payload: unknown) => void): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(event);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const release = await this.#acquire();
+    this.#closed = true;
+    try {
+      for (const node of [...this.graph.values()].reverse()) {
+        const live = node.live;
+        if (!live) continue;
+        for (const callback of live.hot?.disposeCallbacks ?? []) {
+          try {
+            await callback(node.data);
+          } catch {}
+        }
+        await live.scope.dispose();
+        node.live = undefined;
+      }
+      this.graph.clear();
+      this.#listeners.clear();
+    } finally {
+      release();
+    }
+  }
+
+  /** Native `import()` of a URL, cached by URL and attributes. */
+  importNative(url: string, attributes: Record<string, string>): Promise<object> {
+    const key = attributes.type ? `${url}\0${attributes.type}` : url;
+    let pending = this.#natives.get(key);
+    if (!pending) {
+      pending = (
+        Object.keys(attributes).length > 0 ? import(url, { with: attributes }) : import(url)
+      ) as Promise<object>;
+      // A failed import is not cached: the package may be installed by the next attempt.
+      pending.catch(() => this.#natives.delete(key));
+      this.#natives.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** The `import()` of one instance's code. */
+  dynamicImport(
+    instance: ModuleInstance,
+  ): (specifier: unknown, options?: unknown) => Promise<unknown> {
+    return async (specifier, options) => {
+      const resolved = this.resolver.resolve(String(specifier), instance.node.file);
+      if (resolved.kind === 'native') {
+        const attributes = ((options as { with?: Record<string, string> } | undefined)?.with ??
+          {}) as Record<string, string>;
+        return this.importNative(resolved.url, attributes);
+      }
+      const staging = instance.staging as Staging | null;
+      if (staging) {
+        // Imported while its importer is being evaluated in an update: part of the same update.
+        const target = staging.load(resolved.file);
+        await staging.loadNatives();
+        staging.link();
+        staging.instantiate();
+        await staging.evaluate(target);
+        instance.dynamicDeps.add(target.node);
+        return target.ns;
+      }
+      const node = this.graph.get(resolved.file);
+      const target = node?.live ?? (await this.#importApp(resolved.file));
+      if (instance.node.live === instance && !instance.dynamicDeps.has(target.node)) {
+        instance.dynamicDeps.add(target.node);
+        if (!target.node.importers.has(instance.node))
+          target.node.importers.set(instance.node, 'dynamic');
+      }
+      return target.ns;
+    };
+  }
+
+  async #importApp(file: string): Promise<ModuleInstance> {
+    this.#assertOpen();
+    const existing = this.graph.get(file)?.live;
+    if (existing) return existing;
+    const release = await this.#acquire();
+    const again = this.graph.get(file)?.live;
+    if (again) {
+      release();
+      return again;
+    }
+    const staging = new Staging(this, new Set(), new Map());
+    let instance: ModuleInstance;
+    try {
+      instance = staging.load(file);
+      await staging.loadNatives();
+      staging.link();
+      staging.instantiate();
+      await staging.evaluate(instance);
+    } catch (err) {
+      await this.#abandon(staging);
+      release();
+      this.#emit('error', { err: serializeError(err) });
+      throw err;
+    }
+    const host = { graph: this.graph, emit: (e: string, p: unknown) => this.#emit(e, p), release };
+    const load = new LoaderUpdate({ host, outcome: 'updated', staging });
+    load.commit();
+    await load.finalize();
+    for (const node of staging.instances.keys()) {
+      const owner = this.#owners.get(node.file);
+      if (owner !== undefined) node.acceptedBy = owner;
+    }
+    return instance;
+  }
+
+  async #abandon(staging: Staging): Promise<void> {
+    await staging.discard();
+  }
+
+  #failed(files: Set<string>, err: unknown): void {
+    for (const file of files) this.#pending.add(file);
+    this.#emit('error', { err: serializeError(err) });
+  }
+
+  /** Releases the lock, then reports invalidations the update's modules asked for. */
+  #afterUpdate(release: () => void): () => void {
+    return () => {
+      release();
+      if (this.#invalidations.length > 0) queueMicrotask(() => this.#flushInvalidations());
+    };
+  }
+
+  #flushInvalidations(): void {
+    const requests = this.#invalidations.splice(0);
+    for (const { instance, message } of requests) {
+      const importers = [...instance.node.importers.keys()].map((n) => n.file);
+      this.#options.onInvalidate?.({ file: instance.node.file, importers, message });
+    }
+  }
+
+  /** Emits a loader event under both its Vite and hotswap names. */
+  #emit(base: string, payload: unknown): void {
+    this.#dispatch(`vite:${base}`, payload);
+    this.#dispatch(`hotswap:${base}`, payload);
+    this.#dispatch(base, payload);
+  }
+
+  #dispatch(event: string, payload: unknown): void {
+    const set = this.#listeners.get(event);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(payload);
+      } catch {
+        // A listener's failure must not break an update; it is the listener's own bug.
+      }
+    }
+  }
+
+  #acquire(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const previous = this.#lock;
+    this.#lock = previous.then(() => next);
+    let released = false;
+    return previous.then(() => () => {
+      if (released) return;
+      released = true;
+      release();
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('the loader is closed');
+  }
+}
+
+function restartError(reason: NonNullable<ReturnType<typeof propagate>['restart']>): HotswapError {
+  const chain = reason.chain.map((n) => n.file).join(' → ');
+  if (reason.code === 'HS_ERR_LOADER_DECLINED') {
+    return new HotswapError(
+      'HS_ERR_LOADER_DECLINED',
+      `${reason.node.file} declined hot updates; a restart is required (${chain})`,
+      {
+        location: { file: reason.node.file, line: 1, column: 1 },
+      },
+    );
+  }
+  return new HotswapError(
+    'HS_ERR_LOADER_NO_BOUNDARY',
+    `no module accepts the change to ${reason.changed.file}; ${reason.node.file} needs a restart (${chain})`,
+    {
+      location: { file: reason.node.file, line: 1, column: 1 },
+      hint: 'call import.meta.hot.accept() in a module on the import chain to update in place',
+    },
+  );
+}
