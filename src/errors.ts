@@ -33,6 +33,11 @@ export const errorCodes = {
   HS_ERR_LEASE_TIMEOUT: 'in-flight work did not finish before the drain timeout',
   HS_ERR_DRAINING: 'the process is draining and refuses new work',
   HS_ERR_RELOAD_ABORTED: 'the reload was aborted before commit; nothing changed',
+  HS_ERR_UNIT_IN_USE: 'other units depend on this unit, so it cannot be removed',
+  HS_ERR_UNIT_NOT_READY: 'the unit has no live version yet: no reload has loaded it',
+  HS_ERR_UNIT_UNDO:
+    'undoing a committed change failed; the unit may be half updated, so a restart is advised',
+  HS_ERR_RUNTIME_CLOSED: 'the runtime is closed and takes no more requests',
   // configuration
   HS_ERR_CONFIG_READ: 'a configuration file could not be read',
   HS_ERR_CONFIG_PARSE: 'a configuration file could not be parsed',
@@ -51,6 +56,7 @@ export const errorCodes = {
   HS_ERR_TRIGGER_DENIED: 'the requester is not allowed to trigger this',
   HS_ERR_CONTROL_REQUEST: 'a control request is malformed or unknown',
   HS_ERR_CONTROL_UNREACHABLE: 'the running process could not be reached',
+  HS_ERR_WATCHER_FAILED: 'the file watcher could not watch or read a path',
   // layer 5: cli
   HS_ERR_CLI_USAGE: 'the command line is malformed',
 } as const;

@@ -1,0 +1,117 @@
+/**
+ * When to hand the next batch over. Events restart a quiet window of `settle` ms; `maxWait` ms
+ * after the first event the batch goes anyway, so a steady stream cannot starve reloads. While a
+ * batch is being handed over, events only mark that another round is due; that round waits a
+ * full quiet window from the moment the consumer returns. An optional `busy` probe (git's index
+ * lock) postpones the round while it answers true, then allows one more quiet window.
+ *
+ * At most one timer exists, and none once idle or closed.
+ */
+
+/** Options of {@link createSettle}. */
+export interface SettleOptions {
+  settle: number;
+  maxWait: number;
+  /** Asked when a round is due; while it resolves true, the round waits. */
+  busy?: () => Promise<boolean>;
+  /** Starts a round. Call {@link Settle.done} when it has finished. */
+  run(): void;
+  /** Receives a rejection of `busy`. */
+  onError(err: unknown): void;
+}
+
+/** The scheduler of rounds. */
+export interface Settle {
+  /** An event arrived. */
+  poke(): void;
+  /** The round started by `run` has finished; `again` when events arrived meanwhile. */
+  done(again: boolean): void;
+  /** Stops for good and clears the timer. */
+  close(): void;
+}
+
+type State = 'idle' | 'waiting' | 'probing' | 'running' | 'closed';
+
+/** Creates the scheduler. */
+export function createSettle(options: SettleOptions): Settle {
+  const { settle, maxWait } = options;
+  let state: State = 'idle';
+  let timer: NodeJS.Timeout | undefined;
+  let firstAt = 0;
+  let lastAt = 0;
+  let waitedForBusy = false;
+
+  const now = (): number => performance.now();
+
+  function arm(ms: number): void {
+    clearTimeout(timer);
+    state = 'waiting';
+    timer = setTimeout(due, Math.max(0, ms));
+  }
+
+  function open(): void {
+    firstAt = lastAt = now();
+    arm(settle);
+  }
+
+  function due(): void {
+    timer = undefined;
+    if (state !== 'waiting') return;
+    const t = now();
+    const at = Math.min(lastAt + settle, firstAt + maxWait);
+    if (t < at) {
+      arm(at - t);
+      return;
+    }
+    if (!options.busy) {
+      start();
+      return;
+    }
+    state = 'probing';
+    options.busy().then(
+      (busy) => {
+        if (state !== 'probing') return;
+        if (busy) {
+          waitedForBusy = true;
+          arm(settle);
+        } else if (waitedForBusy) {
+          // Events written just before the lock went away may still be in flight.
+          waitedForBusy = false;
+          open();
+        } else {
+          // Events that arrived while probing restart the quiet window.
+          const rest = Math.min(lastAt + settle, firstAt + maxWait) - now();
+          if (rest > 0) arm(rest);
+          else start();
+        }
+      },
+      (err: unknown) => {
+        if (state !== 'probing') return;
+        options.onError(err);
+        start();
+      },
+    );
+  }
+
+  function start(): void {
+    state = 'running';
+    options.run();
+  }
+
+  return {
+    poke() {
+      lastAt = now();
+      if (state === 'idle') open();
+    },
+    done(again) {
+      if (state !== 'running') return;
+      state = 'idle';
+      if (again) open();
+    },
+    close() {
+      clearTimeout(timer);
+      timer = undefined;
+      state = 'closed';
+    },
+  };
+}
