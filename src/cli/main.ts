@@ -21,6 +21,7 @@ export function createProgram(): Command {
     )
     .version(pkg.version, '-v, --version')
     .showSuggestionAfterError(true)
+    .enablePositionalOptions()
     .exitOverride();
   registerCommands(program);
   return program;

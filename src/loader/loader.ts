@@ -69,6 +69,8 @@ export interface Loader {
    * takes the new namespace from the update. Returns a function that releases ownership.
    */
   accept(file: string, owner: string): () => void;
+  /** Whether `file` is an app module in the graph. */
+  has(file: string): boolean;
   /** The live namespace of an app file, if loaded. */
   namespace(file: string): Record<string, unknown> | undefined;
   /** Generation (1, 2, …) of the live version of `file`, or 0. */
@@ -243,6 +245,10 @@ class LoaderImpl implements Loader {
   }
 
   readonly #owners = new Map<string, string>();
+
+  has(file: string): boolean {
+    return this.graph.has(resolvePath(file));
+  }
 
   namespace(file: string): Record<string, unknown> | undefined {
     return this.graph.get(resolvePath(file))?.live?.ns as Record<string, unknown> | undefined;

@@ -150,12 +150,8 @@ function notFound(
   cause?: unknown,
 ): HotswapError {
   const where = at ? `${parentFile}:${at.line}:${at.column}` : parentFile;
-  return new HotswapError(
-    'HS_ERR_LOADER_RESOLVE',
-    `cannot find module '${specifier}' imported from ${where}`,
-    {
-      ...(at ? { location: { file: parentFile, ...at } } : {}),
-      cause,
-    },
-  );
+  return new HotswapError('HS_ERR_LOADER_RESOLVE', `${where}: Cannot find module '${specifier}'`, {
+    ...(at ? { location: { file: parentFile, ...at } } : {}),
+    cause,
+  });
 }

@@ -102,7 +102,18 @@ export class Staging {
 
     const natives = new Map<number, string>();
     record.module.requests.forEach((request, i) => {
-      const resolved = this.#host.resolver.resolve(request.specifier, node.file, request.position);
+      let resolved: ReturnType<Resolver['resolve']>;
+      try {
+        resolved = this.#host.resolver.resolve(request.specifier, node.file, request.position);
+      } catch (err) {
+        throw isHotswapError(err) && !err.frame
+          ? new HotswapError(err.code, err.message, {
+              location: err.location,
+              frame: codeFrame(record.source, request.position),
+              cause: err.cause,
+            })
+          : err;
+      }
       if (resolved.kind === 'native') {
         instance.deps[i] = null;
         natives.set(i, resolved.url);
@@ -137,7 +148,7 @@ export class Staging {
             (err: unknown) => {
               throw locatedError(
                 'HS_ERR_LOADER_RESOLVE',
-                `cannot import '${request.specifier}' from ${instance.node.file}: ${(err as Error)?.message ?? err}`,
+                `cannot import '${request.specifier}': ${(err as Error)?.message ?? err}`,
                 instance,
                 request.position,
                 err,
@@ -282,7 +293,7 @@ export class Staging {
       } catch (err) {
         throw new HotswapError(
           'HS_ERR_LOADER_RESOLVE',
-          `cannot read ${node.file}: ${(err as Error).message}`,
+          `${node.file}: cannot read: ${(err as Error).message}`,
           {
             cause: err,
           },
@@ -447,12 +458,7 @@ export class Staging {
 }
 
 function linkError(instance: ModuleInstance, position: Position, message: string): HotswapError {
-  return locatedError(
-    'HS_ERR_LOADER_LINK',
-    `${message} (${instance.node.file}:${position.line}:${position.column})`,
-    instance,
-    position,
-  );
+  return locatedError('HS_ERR_LOADER_LINK', `SyntaxError: ${message}`, instance, position);
 }
 
 function locatedError(
@@ -462,11 +468,15 @@ function locatedError(
   position: Position,
   cause?: unknown,
 ): HotswapError {
-  return new HotswapError(code, message, {
-    location: { file: instance.node.file, ...position },
-    frame: codeFrame(instance.record.source, position),
-    cause,
-  });
+  return new HotswapError(
+    code,
+    `${instance.node.file}:${position.line}:${position.column}: ${message}`,
+    {
+      location: { file: instance.node.file, ...position },
+      frame: codeFrame(instance.record.source, position),
+      cause,
+    },
+  );
 }
 
 /** Where in app code an error was thrown: the first stack frame in a hot module, mapped. */
@@ -488,20 +498,17 @@ function evaluationError(instance: ModuleInstance, err: unknown): HotswapError {
   const at = thrownAt(err, file);
   const message = err instanceof Error ? `${err.name}: ${err.message}` : `threw ${String(err)}`;
   const where = at ? `${at.file}:${at.line}:${at.column}` : file;
+  const context = at && at.file === file ? '' : ` (while evaluating ${file})`;
   let frame: string | undefined;
   if (at) {
     const source = at.file === file ? instance.record.source : readSafe(at.file);
     if (source !== undefined) frame = codeFrame(source, at);
   }
-  return new HotswapError(
-    'HS_ERR_LOADER_EVALUATE',
-    `${message} (evaluating ${file}, thrown at ${where})`,
-    {
-      location: at ?? { file, line: 1, column: 1 },
-      ...(frame === undefined ? {} : { frame }),
-      cause: err,
-    },
-  );
+  return new HotswapError('HS_ERR_LOADER_EVALUATE', `${where}: ${message}${context}`, {
+    location: at ?? { file, line: 1, column: 1 },
+    ...(frame === undefined ? {} : { frame }),
+    cause: err,
+  });
 }
 
 function compileError(
@@ -513,11 +520,15 @@ function compileError(
   const match = /\?v=\d+:(\d+)/.exec(String((err as Error)?.stack ?? ''));
   const compiled = match ? { line: Number(match[1]), column: 1 } : undefined;
   const position = (compiled && trace.fromCompiled(compiled)) ?? positionAt(lineStarts(source), 0);
-  return new HotswapError('HS_ERR_LOADER_SYNTAX', `${file}: ${(err as Error)?.message ?? err}`, {
-    location: { file, ...position },
-    frame: codeFrame(source, position),
-    cause: err,
-  });
+  return new HotswapError(
+    'HS_ERR_LOADER_SYNTAX',
+    `${file}:${position.line}:${position.column}: ${String(err)}`,
+    {
+      location: { file, ...position },
+      frame: codeFrame(source, position),
+      cause: err,
+    },
+  );
 }
 
 function readSafe(file: string): string | undefined {

@@ -163,7 +163,7 @@ function syntaxError(
 ): HotswapError {
   return new HotswapError(
     'HS_ERR_LOADER_SYNTAX',
-    `syntax error in ${file}:${position.line}:${position.column}: ${message}`,
+    `${file}:${position.line}:${position.column}: SyntaxError: ${message}`,
     {
       location: { file, ...position },
       frame: codeFrame(source, position),

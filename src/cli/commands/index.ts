@@ -3,6 +3,9 @@
  * `register(program)` that adds its command; this list is the only place they meet.
  */
 import type { Command } from 'commander';
+import { register as registerRun } from './run.js';
 
 /** Adds every sub-command to `program`. */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  registerRun(program);
+}

@@ -1,0 +1,136 @@
+/**
+ * The app side of `hotswap run`: runs the entry through the loader and applies every file change
+ * in place. Started by the supervisor with an IPC channel; it asks the supervisor for a restart
+ * when a change reaches a module nothing accepts.
+ *
+ * Argument protocol (from the supervisor): `child.js <root> <entry> [app args...]`, options in
+ * the HOTSWAP_RUN environment variable as JSON.
+ */
+import { extname, resolve } from 'node:path';
+import { createLoader } from '../../loader/loader.js';
+import { moduleExtensions } from '../../loader/transform.js';
+import type { LoaderUpdate } from '../../loader/update.js';
+import { createWatcher } from '../../triggers/watcher.js';
+import { colors, formatError, formatMs, formatUpdate, shortPath } from './format.js';
+import type { ChildMessage, ParentMessage, RunSettings } from './protocol.js';
+
+const [, , rootArg, entryArg, ...appArgs] = process.argv;
+const settings = JSON.parse(process.env.HOTSWAP_RUN ?? '{}') as RunSettings;
+delete process.env.HOTSWAP_RUN;
+const root = resolve(rootArg ?? '.');
+const entry = resolve(entryArg ?? '');
+// The app sees itself as `node <entry> [args]`, as it would without hotswap.
+process.argv = [process.argv[0]!, entry, ...appArgs];
+
+const log = (line: string): void => {
+  if (!settings.quiet) process.stderr.write(`${line}\n`);
+};
+const send = (message: ChildMessage): void => {
+  if (process.connected) process.send?.(message);
+};
+
+const loader = createLoader({
+  root,
+  onInvalidate: ({ importers }) => schedule(() => apply(importers, importers)),
+});
+
+let started = false;
+let failing = false;
+let lastError = '';
+
+/** Prints an error unless it is the very one printed last (a retry that failed the same way). */
+function logError(err: unknown): void {
+  const text = formatError(root, err);
+  if (text === lastError) return;
+  lastError = text;
+  log(text);
+}
+
+/** Whether a batch can matter to the app: a file in the graph, or one the loader could import. */
+function relevant(files: Iterable<string>): string[] {
+  return [...files].filter((f) => loader.has(f) || moduleExtensions.includes(extname(f)));
+}
+let chain: Promise<void> = Promise.resolve();
+
+/** Runs reload work one at a time, in order. Never rejects. */
+function schedule(work: () => Promise<void>): Promise<void> {
+  chain = chain.then(work).catch((err: unknown) => logError(err));
+  return chain;
+}
+
+async function start(): Promise<void> {
+  const t0 = performance.now();
+  try {
+    await loader.import(entry);
+    started = true;
+    if (failing)
+      log(
+        `${colors.green('✔')} recovered: ${shortPath(root, entry)} started ${colors.dim(formatMs(performance.now() - t0))}`,
+      );
+    failing = false;
+    lastError = '';
+    send({ type: 'started' });
+  } catch (err) {
+    if (!failing) log(colors.dim('waiting for a change to retry…'));
+    failing = true;
+    logError(err);
+  }
+}
+
+async function apply(files: Iterable<string>, force?: Iterable<string>): Promise<void> {
+  if (!started) return start();
+  const t0 = performance.now();
+  let update: LoaderUpdate;
+  try {
+    update = await loader.update(files, force ? { force } : undefined);
+  } catch (err) {
+    const first = !failing;
+    failing = true;
+    const before = lastError;
+    logError(err);
+    if (first || lastError !== before) log(colors.dim('the last good version keeps running'));
+    send({ type: 'failed' });
+    return;
+  }
+  const ms = performance.now() - t0;
+  if (update.outcome === 'unchanged') return;
+  if (update.outcome === 'restart-required') {
+    const reason = update.restart?.message.replaceAll(`${root}/`, '') ?? 'restart required';
+    if (settings.restart) {
+      log(`${colors.yellow('⟳')} restart: ${reason}`);
+      send({ type: 'restart', reason });
+    } else {
+      log(`${colors.yellow('!')} ${reason} (--no-restart: the running version stays)`);
+    }
+    return;
+  }
+  log(formatUpdate(root, update, ms));
+  for (const warning of update.warnings) log(`${colors.yellow('!')} ${warning.message}`);
+  if (failing) log(`${colors.green('✔')} recovered`);
+  failing = false;
+  lastError = '';
+  send({ type: 'reloaded', ms, files: update.reevaluated.length });
+}
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'reload-all') {
+    schedule(() => {
+      const files = loader.files();
+      return apply(files, files);
+    });
+  }
+});
+
+const watcher = settings.watch
+  ? createWatcher({
+      paths: [root],
+      onBatch: (batch) => {
+        const files = relevant(batch.files);
+        return files.length === 0 ? undefined : schedule(() => apply(files));
+      },
+      onError: (err) => logError(err),
+    })
+  : undefined;
+
+await watcher?.ready;
+await schedule(start);
