@@ -43,6 +43,7 @@ export const errorCodes = {
   HS_ERR_CONFIG_PARSE: 'a configuration file could not be parsed',
   HS_ERR_CONFIG_INVALID: 'the merged configuration does not match its schema',
   HS_ERR_CONFIG_OVERRIDE: 'an override is malformed or does not fit the schema',
+  HS_ERR_CONFIG_NOT_LOADED: 'the configuration was read before its first load',
   // commands
   HS_ERR_COMMAND_SHAPE: 'a command module does not export the expected shape',
   HS_ERR_COMMAND_CONFLICT:
