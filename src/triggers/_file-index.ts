@@ -24,6 +24,8 @@ export interface FileIndex {
   seed(target: string): Promise<void>;
   /** Resolves hinted paths into changes and records the new fingerprints as handed over. */
   collect(hints: Iterable<string>): Promise<Changes>;
+  /** Makes the next hint for target folder `target` walk it, even if it was not replaced. */
+  rewalk(target: string): void;
   /** Drops every record that no target covers any more. */
   prune(): void;
   /** Drops everything. */
@@ -192,6 +194,7 @@ export function createFileIndex(targets: TargetSet, onError: (err: unknown) => v
       }
     },
     collect: (hints) => createPass().run(hints),
+    rewalk: (target) => folderIds.delete(target),
     prune() {
       for (const path of known.keys()) if (!targets.covers(path)) known.delete(path);
       for (const target of folderIds.keys()) if (!targets.has(target)) folderIds.delete(target);

@@ -11,6 +11,7 @@
  * so a write that landed between the event and the consumer's read is handed over too: the last
  * write always wins.
  */
+import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { FSWatcher } from 'chokidar';
@@ -18,7 +19,7 @@ import { HotswapError, isHotswapError, oneLine } from '../errors.js';
 import { createFileIndex } from './_file-index.js';
 import { findIndexLock, isGitBusy } from './_git-lock.js';
 import { createSettle } from './_settle.js';
-import { createTargetSet } from './_targets.js';
+import { createTargetSet, isInside } from './_targets.js';
 
 /** Files that changed since the previous batch, as absolute paths, each in one set only. */
 export interface ChangeBatch {
@@ -123,6 +124,8 @@ export function createWatcher(options: WatcherOptions): Watcher {
   const watched = new Map<string, Watched>();
   const gitLocks = new Map<string, string>();
   let pending = new Set<string>();
+  // Folders whose own fs.watch reported that its inode left the path (deleted, moved away).
+  let stale = new Set<string>();
   let closed = false;
   let closing: Promise<void> | undefined;
   // Seeding (add) and comparing (a round) take turns; the consumer's call runs outside, so it
@@ -165,7 +168,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
     scheduler.poke();
   }
 
-  function onRaw(_event: string, name: string | null, details: unknown): void {
+  function onRaw(event: string, name: string | null, details: unknown): void {
     const watchedPath = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
     if (typeof watchedPath !== 'string') {
       // Polling mode (CHOKIDAR_USEPOLLING) reports the absolute path of the file itself.
@@ -179,7 +182,9 @@ export function createWatcher(options: WatcherOptions): Watcher {
       return;
     }
     hint(join(where, name));
-    if (name === basename(where)) hint(where);
+    if (name !== basename(where)) return;
+    hint(where);
+    if (event === 'rename' && !closed && targets.relevant(where)) stale.add(where);
   }
 
   function startWatching(target: string): Watched {
@@ -225,11 +230,44 @@ export function createWatcher(options: WatcherOptions): Watcher {
     await setImmediate();
   }
 
+  /**
+   * chokidar keeps watching the inode of a folder that was replaced (removed and created again,
+   * or another folder renamed over it), so nothing in the new folder would ever be reported.
+   * Every chokidar instance that shares such a watch is restarted (they share fs.watch handles
+   * by path), and its whole target is walked again to catch what happened meanwhile.
+   */
+  async function rewatch(folders: Set<string>): Promise<void> {
+    const restart = new Set<string>();
+    for (const folder of folders) {
+      if (!(await isFolder(folder))) continue;
+      for (const target of watched.keys()) {
+        if (target === folder || isInside(folder, target) || isInside(target, folder)) {
+          restart.add(target);
+        }
+      }
+    }
+    if (restart.size === 0) return;
+    const entries = [...restart].map((target) => watched.get(target));
+    for (const target of restart) watched.delete(target);
+    await Promise.all(entries.map((entry) => entry && stopWatching(entry)));
+    if (closed) return;
+    const again = [...restart].filter((target) => targets.has(target));
+    for (const target of again) watched.set(target, startWatching(target));
+    await Promise.all(again.map((target) => watched.get(target)?.ready));
+    for (const target of again) {
+      index.rewalk(target);
+      hint(target);
+    }
+  }
+
   async function round(): Promise<void> {
     const hints = pending;
+    const replaced = stale;
     pending = new Set();
+    stale = new Set();
     try {
       const changes = await exclusive(() => index.collect(hints));
+      if (replaced.size > 0) await exclusive(() => rewatch(replaced));
       const files = [...changes.changed, ...changes.added, ...changes.removed].sort();
       if (closed || files.length === 0) return;
       const batch: ChangeBatch = {
@@ -299,6 +337,14 @@ export function createWatcher(options: WatcherOptions): Watcher {
   }
 
   return { ready: add(options.paths), add, remove, close };
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Wraps a system error in `HS_ERR_WATCHER_FAILED`, naming the path. */
