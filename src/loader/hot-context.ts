@@ -125,7 +125,11 @@ export class HotContext {
 
   /** Listens to an update event (`vite:beforeUpdate`, `hotswap:afterUpdate`, a custom event ...). */
   on(event: string, callback: (payload: never) => void): void {
-    const off = this.#host.listen(event, callback as (payload: unknown) => void);
+    const instance = this.#instance;
+    // A version hears update events only while it is live: not while staged, not once replaced.
+    const off = this.#host.listen(event, (payload) => {
+      if (instance.staging === null) (callback as (payload: unknown) => void)(payload);
+    });
     const entries = this.#listeners.get(callback) ?? [];
     entries.push({ event, off });
     this.#listeners.set(callback, entries);

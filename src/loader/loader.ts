@@ -371,7 +371,7 @@ class LoaderImpl implements Loader {
       throw err;
     }
     const host = { graph: this.graph, emit: (e: string, p: unknown) => this.#emit(e, p), release };
-    const load = new LoaderUpdate({ host, outcome: 'updated', staging });
+    const load = new LoaderUpdate({ host, outcome: 'updated', staging, silent: true });
     load.commit();
     await load.finalize();
     for (const node of staging.instances.keys()) {

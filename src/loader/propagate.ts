@@ -45,7 +45,11 @@ export function propagate(changed: Iterable<ModuleNode>, removed: Iterable<Modul
   const boundaryKeys = new Set<string>();
   const addBoundary = (boundary: Boundary): void => {
     const key = `${boundary.kind}:${boundary.node.file}:${'changed' in boundary ? boundary.changed.file : ''}`;
-    if (boundaryKeys.has(key)) return;
+    if (boundary.kind === 'deps') {
+      if (plan.boundaries.some((b) => b.kind === 'deps' && b.accept === boundary.accept)) return;
+    } else if (boundaryKeys.has(key)) {
+      return;
+    }
     boundaryKeys.add(key);
     plan.boundaries.push(boundary);
   };
@@ -87,9 +91,11 @@ export function propagate(changed: Iterable<ModuleNode>, removed: Iterable<Modul
         addBoundary({ kind: 'dynamic', node: importer, changed: node });
         continue;
       }
-      const accept = importer.live?.hot?.depAccepts.find((a) => a.files.includes(node.file));
-      if (accept) {
-        addBoundary({ kind: 'deps', node: importer, accept, changed: node });
+      const accepts =
+        importer.live?.hot?.depAccepts.filter((a) => a.files.includes(node.file)) ?? [];
+      if (accepts.length > 0) {
+        for (const accept of accepts)
+          addBoundary({ kind: 'deps', node: importer, accept, changed: node });
         continue;
       }
       if (visit(importer, origin, [...chain, importer])) return true;

@@ -48,6 +48,7 @@ export class LoaderUpdate {
   readonly #removedNodes: readonly ModuleNode[];
   readonly #replaced = new Map<ModuleNode, ModuleInstance | undefined>();
   #state: State = 'prepared';
+  readonly #silent: boolean;
 
   constructor(init: {
     host: UpdateHost;
@@ -58,7 +59,10 @@ export class LoaderUpdate {
     boundaries?: Boundary[];
     restart?: HotswapError;
     prepareMs?: number;
+    /** A first-time load, not an update: no update events. */
+    silent?: boolean;
   }) {
+    this.#silent = init.silent ?? false;
     this.#host = init.host;
     this.outcome = init.outcome;
     this.#staging = init.staging;
@@ -95,7 +99,8 @@ export class LoaderUpdate {
   commit(): void {
     this.#expect('prepared', 'commit');
     const staging = this.#staging!;
-    this.#host.emit('beforeUpdate', { type: 'update', updates: this.#payload() });
+    if (!this.#silent)
+      this.#host.emit('beforeUpdate', { type: 'update', updates: this.#payload() });
     for (const [node] of staging.instances) {
       const old = node.live;
       this.#replaced.set(node, old);
@@ -158,7 +163,8 @@ export class LoaderUpdate {
         if (old) await this.#retire(old, node.data, 'dispose');
       await this.#prune();
       await this.#runAcceptCallbacks();
-      this.#host.emit('afterUpdate', { type: 'update', updates: this.#payload() });
+      if (!this.#silent)
+        this.#host.emit('afterUpdate', { type: 'update', updates: this.#payload() });
     } finally {
       this.#host.release();
     }
