@@ -1,0 +1,237 @@
+/**
+ * `npm run bench`: hotswap beside the tools a user would pick instead, on one generated fixture,
+ * in one run, printed as one table and written into bench/README.md with the date and machine.
+ *
+ *   npm run bench [-- --quick] [-- --only hotswap,vite] [-- --node /path/to/node] [-- --write]
+ *
+ * `--quick` is a smoke run (3 repetitions, fewer reloads); it and `--only` leave the README alone
+ * unless `--write` is given.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, release, totalmem, type } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { killAll } from './peers/app-process.js';
+import { writeFixture } from './peers/fixture.js';
+import {
+  launch,
+  measureBroken,
+  measureLatency,
+  measureMemory,
+  measureTwoWrites,
+  measureUnderLoad,
+  type Plan,
+  type Session,
+} from './peers/scenarios.js';
+import {
+  markdownTable,
+  type Sizes,
+  type ToolResult,
+  tableRows,
+  writeResults,
+} from './peers/table.js';
+import { type Tool, type ToolContext, tools } from './peers/tools.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const workDir = join(root, 'bench', '.work');
+const sizes: Sizes = { small: 10, large: 1000 };
+
+const fullPlan = {
+  latencyReps: { hot: 20, restart: 10 },
+  memoryCheckpoints: [100, 500],
+  memoryRestarts: 3,
+  coldSpawns: 3,
+  loadReloads: 20,
+  loadRate: 300,
+  twoWritesReps: 10,
+  brokenPhaseMs: 2_000,
+} as const;
+
+const quickPlan = {
+  latencyReps: { hot: 3, restart: 3 },
+  memoryCheckpoints: [10, 30],
+  memoryRestarts: 2,
+  coldSpawns: 1,
+  loadReloads: 5,
+  loadRate: 300,
+  twoWritesReps: 3,
+  brokenPhaseMs: 1_000,
+} as const;
+
+const started = Date.now();
+function log(message: string): void {
+  const t = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
+  process.stderr.write(`[bench ${t}s] ${message}\n`);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function runTool(tool: Tool, ctx: ToolContext, plan: typeof fullPlan | typeof quickPlan) {
+  const result: ToolResult = {
+    tool,
+    latency: {},
+    cold: { small: [], large: [] },
+    errors: {},
+  };
+  const unavailable = await tool.unavailable(ctx);
+  if (unavailable) {
+    log(`${tool.label}: ${unavailable}`);
+    result.unavailable = unavailable;
+    return result;
+  }
+  const scenarioPlan: Plan = { ...plan, latencyReps: plan.latencyReps[tool.kind] };
+  const step = async (name: string, run: () => Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (err) {
+      result.errors[name] = message(err);
+      log(`${tool.label}: ${name} failed: ${message(err)}`);
+    }
+  };
+  const base = join(workDir, tool.id);
+  const withSession = async (
+    key: 'small' | 'large',
+    dir: string,
+    options: { modules: number; blob: boolean },
+    run: (session: Session) => Promise<void>,
+  ): Promise<void> => {
+    const fixture = await writeFixture(join(base, dir), tool, options);
+    const { session, coldMs } = await launch(tool, fixture, ctx);
+    if (!options.blob) result.cold[key].push(coldMs);
+    try {
+      await run(session);
+    } finally {
+      await session.stop();
+    }
+  };
+  const progress = (what: string) => (done: number) => log(`${tool.label}: ${what} ${done}`);
+
+  for (const key of ['small', 'large'] as const) {
+    const modules = sizes[key];
+    await step(`latency ${key}`, () =>
+      withSession(key, `n${modules}`, { modules, blob: false }, async (session) => {
+        log(`${tool.label}: ${modules} modules, leaf at depth ${session.fixture.depth}`);
+        result.latency[key] = await measureLatency(
+          session,
+          scenarioPlan.latencyReps,
+          progress(`${modules} modules, edit`),
+        );
+        if (key !== 'large') return;
+        await step('load', async () => {
+          log(`${tool.label}: ${plan.loadReloads} reloads under load`);
+          result.load = await measureUnderLoad(session, scenarioPlan);
+        });
+        await step('twoWrites', async () => {
+          log(`${tool.label}: two writes 30 ms apart`);
+          result.twoWrites = await measureTwoWrites(session, plan.twoWritesReps);
+        });
+        await step('broken', async () => {
+          log(`${tool.label}: syntax error → throwing module → fix`);
+          result.broken = await measureBroken(session, scenarioPlan);
+        });
+      }),
+    );
+    for (let i = 1; i < plan.coldSpawns; i++) {
+      await step(`cold ${key}`, async () => {
+        const fixture = await writeFixture(join(base, `n${modules}`), tool, {
+          modules,
+          blob: false,
+        });
+        const { session, coldMs } = await launch(tool, fixture, ctx);
+        result.cold[key].push(coldMs);
+        await session.stop();
+      });
+    }
+  }
+  await step('memory', () =>
+    withSession('small', 'memory', { modules: sizes.small, blob: true }, async (session) => {
+      log(`${tool.label}: memory`);
+      result.memory = await measureMemory(session, scenarioPlan, progress('memory, reload'));
+    }),
+  );
+  return result;
+}
+
+function version(pkg: string): string {
+  try {
+    const path = join(root, 'node_modules', pkg, 'package.json');
+    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      node: { type: 'string' },
+      write: { type: 'boolean', default: false },
+    },
+  });
+  const plan = values.quick ? quickPlan : fullPlan;
+  const ctx: ToolContext = { root, node: values.node ? resolve(values.node) : process.execPath };
+  const only = values.only?.split(',').map((s) => s.trim());
+  const selected = only ? tools.filter((t) => only.includes(t.id)) : tools;
+  if (selected.length === 0) {
+    throw new Error(`--only matched no tool; tools are: ${tools.map((t) => t.id).join(', ')}`);
+  }
+  const nodeVersion = (await promisify(execFile)(ctx.node, ['--version'])).stdout.trim();
+  await mkdir(workDir, { recursive: true });
+  log(
+    `${selected.length} tools, ${values.quick ? 'quick' : 'full'} run, children on Node ${nodeVersion}`,
+  );
+
+  const results: ToolResult[] = [];
+  for (const tool of selected) {
+    log(`— ${tool.label}`);
+    results.push(await runTool(tool, ctx, plan));
+  }
+
+  const table = markdownTable(tableRows(results, plan, sizes));
+  process.stdout.write(`\n${table}\n\n`);
+  for (const r of results) {
+    for (const [name, error] of Object.entries(r.errors)) {
+      process.stdout.write(`${r.tool.label} — ${name}: ${error.split('\n')[0]}\n`);
+    }
+  }
+  await writeFile(join(workDir, 'results.json'), JSON.stringify(results, null, 2));
+
+  const cpu = cpus();
+  const when = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
+  const args = process.argv.slice(2);
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  const section = [
+    `Measured ${when} with \`${command}\` (${minutes} min).`,
+    '',
+    `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()}; apps on Node ${nodeVersion}. ` +
+      `Versions: tsx ${version('tsx')}, nodemon ${version('nodemon')}, dynohot ${version('dynohot')}, hot-hook ${version('hot-hook')}, vite ${version('vite')}.`,
+    '',
+    table,
+  ].join('\n');
+  if ((values.quick || only) && !values.write) {
+    log('partial or quick run: bench/README.md left as it is (add --write to update it)');
+  } else {
+    await writeResults(join(root, 'bench', 'README.md'), section);
+    log('results written to bench/README.md');
+  }
+}
+
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(
+      `[bench] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 1;
+  })
+  .finally(killAll);
