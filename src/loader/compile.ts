@@ -51,6 +51,6 @@ export function compileModule(code: string, file: string, trace: ModuleTrace): M
     }
   }
   const fn = outer();
-  registerTrace(filename, file, trace, fn);
+  registerTrace(filename, file, trace);
   return fn;
 }

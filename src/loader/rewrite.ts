@@ -454,8 +454,13 @@ export function rewriteModule(code: string, file: string): RewriteResult {
   s.append('\n}');
 
   result.code = s.toString();
-  result.map = () => s.generateMap({ hires: 'boundary', source: file, includeContent: false });
+  result.map = lazyMap(s, file);
   return result;
+}
+
+/** A map generator that keeps only the edited text alive, not the rewriter's scope (AST, input). */
+function lazyMap(s: MagicString, file: string): () => import('magic-string').SourceMap {
+  return () => s.generateMap({ hires: 'boundary', source: file, includeContent: false });
 }
 
 function isAnonymousFunction(node: Node): boolean {

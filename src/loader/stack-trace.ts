@@ -11,28 +11,29 @@ import type { ModuleTrace, Position } from './source-map.js';
 
 interface Entry {
   file: string;
-  trace: ModuleTrace;
+  /** Held weakly: the compiled version's record owns its trace, and a replaced version's goes with it. */
+  trace: WeakRef<ModuleTrace>;
 }
 
 const entries = new Map<string, Entry>();
-const cleanup = new FinalizationRegistry<string>((filename) => entries.delete(filename));
+const cleanup = new FinalizationRegistry<string>((filename) => {
+  const entry = entries.get(filename);
+  if (entry && entry.trace.deref() === undefined) entries.delete(filename);
+});
 let installed = false;
 
-/** Registers the maps of one compiled version; `owner` is the compiled function. */
-export function registerTrace(
-  filename: string,
-  file: string,
-  trace: ModuleTrace,
-  owner: object,
-): void {
-  entries.set(filename, { file, trace });
-  cleanup.register(owner, filename);
+/** Registers the maps of one compiled version under its unique script name. */
+export function registerTrace(filename: string, file: string, trace: ModuleTrace): void {
+  entries.set(filename, { file, trace: new WeakRef(trace) });
+  cleanup.register(trace, filename);
   install();
 }
 
-/** Number of versions whose frames can be mapped (a leak check for tests). */
+/** Number of versions whose maps are still alive (a leak check for tests). */
 export function registeredTraceCount(): number {
-  return entries.size;
+  let alive = 0;
+  for (const entry of entries.values()) if (entry.trace.deref() !== undefined) alive++;
+  return alive;
 }
 
 /** The original position of a frame in hot code, or undefined for any other frame. */
@@ -43,8 +44,9 @@ export function mapFrame(
 ): (Position & { file: string }) | undefined {
   if (!filename || line === null || column === null) return undefined;
   const entry = entries.get(filename);
-  if (!entry) return undefined;
-  const position = entry.trace.fromCompiled({ line, column });
+  const trace = entry?.trace.deref();
+  if (!entry || !trace) return undefined;
+  const position = trace.fromCompiled({ line, column });
   return position && { file: entry.file, ...position };
 }
 
