@@ -13,9 +13,12 @@
  *
  * A failure in 1 or 2 discards every prepared change; a failure in 3 or 4 rolls back the changes
  * already committed, in reverse order. Either way every unit stays on its last good version.
+ * A `commit()` that throws must leave its own unit as it was (commit is atomic per unit): the
+ * runtime calls `discard()` on that change, and `rollback()` only on changes that committed.
  */
 import type { Logger } from 'pino';
 import type { SerializedError } from '../errors.js';
+import type { Handle } from './handle.js';
 
 /** What a reload did to one unit, or to one part of it. */
 export type UnitOutcome =
@@ -63,6 +66,12 @@ export interface PrepareContext {
   readonly signal: AbortSignal;
   /** Logger bound to this unit. */
   readonly log: Logger;
+  /**
+   * Names of this unit's dependencies that prepared a change in this same reload (they commit
+   * first). A unit that derives from a dependency can rebuild when one is listed, and report
+   * `unchanged` otherwise. Absent when the caller does not know (a unit prepared on its own).
+   */
+  readonly changedDependencies?: readonly string[];
 }
 
 /** The outcome of one part of a unit that holds many (one command of a command table). */
@@ -126,6 +135,40 @@ export interface PauseOptions {
   signal: AbortSignal;
 }
 
+/**
+ * Something a unit tells its runtime between reloads: a worker died or was restarted, an old
+ * version ended. The runtime turns each notice into a typed event, a log line and status.
+ */
+export type UnitNotice =
+  | {
+      type: 'worker-died';
+      /** Why it died (a `HS_ERR_WORKER_DIED` error whose cause is the worker's own error). */
+      error: unknown;
+      /** Restarts so far. */
+      restarts: number;
+      /** Whether a restart is scheduled. */
+      restart: boolean;
+      /** Milliseconds until the restart, when one is scheduled. */
+      delay?: number;
+    }
+  | { type: 'worker-restarted'; restarts: number }
+  | {
+      type: 'version-disposed';
+      generation: number;
+      /** True when the version was disposed with leases still in flight (drain timeout, close). */
+      forced: boolean;
+      /** Errors thrown while disposing (its scope, its dispose hook). */
+      errors: unknown[];
+    };
+
+/** What a runtime gives a unit when the unit is added to it (see {@link Unit.attach}). */
+export interface UnitHost {
+  /** Logger bound to the unit. */
+  readonly log: Logger;
+  /** Reports something that happened outside a reload. Never throws. */
+  notify(notice: UnitNotice): void;
+}
+
 /** A swappable unit. */
 export interface Unit {
   /** Unique name within a runtime. */
@@ -161,4 +204,19 @@ export interface Unit {
   watchPaths?(): readonly string[];
   /** Release everything the unit holds (runtime close). */
   close?(): Promise<void>;
+  /**
+   * The stable reference to the unit's live version, when it has one. The runtime uses it for
+   * `runtime.lease(name)`, the leases in `status()`, and drain (waiting for in-flight work).
+   */
+  readonly handle?: Handle<unknown>;
+  /**
+   * Milliseconds this unit may take in `pause()` before the reload is aborted.
+   * @default the runtime's `pauseTimeout`
+   */
+  readonly pauseTimeout?: number;
+  /**
+   * Called once by `runtime.add(unit)`, before any reload, with the unit's logger and a way to
+   * report what happens between reloads (a worker that died). A unit belongs to one runtime.
+   */
+  attach?(host: UnitHost): void;
 }
