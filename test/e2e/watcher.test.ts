@@ -371,7 +371,13 @@ describe('file watcher: single files and symlinks', () => {
   }
 
   /** The kubelet's update: new timestamped folder, `..data` renamed over, old folder removed. */
-  async function swap(dir: string, stamp: string, content: string, spread: boolean) {
+  async function swap(
+    dir: string,
+    stamp: string,
+    content: string,
+    spread: boolean,
+    keepOld = false,
+  ) {
     const step = spread ? () => new Promise((resolve) => setImmediate(resolve)) : () => undefined;
     const old = join(dir, readlinkSync(join(dir, '..data')));
     mkdirSync(join(dir, stamp));
@@ -382,7 +388,7 @@ describe('file watcher: single files and symlinks', () => {
     await step();
     renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
     await step();
-    rmSync(old, { recursive: true });
+    if (!keepOld) rmSync(old, { recursive: true });
   }
 
   it('reports exactly one change per ConfigMap symlink swap', async () => {
@@ -406,6 +412,14 @@ describe('file watcher: single files and symlinks', () => {
     await log.quiet();
     expect(log.batches).toHaveLength(2);
     expect(log.batches[1]).toMatchObject({ changed: [file], added: [], removed: [] });
+
+    // Old folder kept: the only events are the `..data` rename next to config.yaml.
+    const fourth = '..2026_11_22_04_00_00.000000004';
+    await swap(dir, fourth, 'version: 4\n', true, true);
+    await log.until(() => log.served.get(file) === 'version: 4\n', 'version 4 served');
+    await log.quiet();
+    expect(log.batches).toHaveLength(3);
+    expect(log.batches[2]).toMatchObject({ changed: [file], added: [], removed: [] });
   });
 
   it('watches a single file that an editor saves by rename', async () => {

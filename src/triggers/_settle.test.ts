@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createSettle, type SettleOptions } from './_settle.js';
+
+describe('settle scheduler (fake clock)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function make(extra: Partial<SettleOptions> = {}) {
+    const runs: number[] = [];
+    const settle = createSettle({
+      settle: 15,
+      maxWait: 200,
+      run: () => runs.push(performance.now()),
+      onError: (err) => {
+        throw err;
+      },
+      ...extra,
+    });
+    return { settle, runs };
+  }
+
+  it('runs one quiet window after the last event', async () => {
+    const { settle, runs } = make();
+    const start = performance.now();
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(10);
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(14);
+    expect(runs).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(runs).toEqual([start + 25]);
+    settle.close();
+  });
+
+  it('runs at maxWait under a steady stream of events', async () => {
+    const { settle, runs } = make();
+    const start = performance.now();
+    for (let t = 0; t < 400 && runs.length === 0; t += 10) {
+      settle.poke();
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    expect(runs).toEqual([start + 200]);
+    settle.close();
+  });
+
+  it('never starts a round while one runs, and waits a window after it', async () => {
+    const { settle, runs } = make();
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(15);
+    expect(runs).toHaveLength(1);
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(runs).toHaveLength(1);
+    const done = performance.now();
+    settle.done(true);
+    await vi.advanceTimersByTimeAsync(15);
+    expect(runs).toEqual([expect.any(Number), done + 15]);
+    settle.done(false);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('waits while busy, then one more window, beyond maxWait', async () => {
+    let busy = true;
+    const { settle, runs } = make({ busy: async () => busy });
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(runs).toEqual([]);
+    busy = false;
+    await vi.advanceTimersByTimeAsync(15);
+    expect(runs).toEqual([]);
+    await vi.advanceTimersByTimeAsync(15);
+    expect(runs).toHaveLength(1);
+    settle.close();
+  });
+
+  it('leaves no timer once closed', async () => {
+    const { settle, runs } = make();
+    settle.poke();
+    settle.close();
+    expect(vi.getTimerCount()).toBe(0);
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(runs).toEqual([]);
+  });
+});
