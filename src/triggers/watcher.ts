@@ -208,7 +208,11 @@ export function createWatcher(options: WatcherOptions): Watcher {
     fsw.on('error', (err) => report(watchFailure(err, target)));
     // The parent folder is watched, not the path itself: it sees the path appear, vanish, be
     // renamed over (editors' save-by-rename) or resolve elsewhere (a ConfigMap `..data` swap).
-    fsw.add(dirname(target));
+    // When the parent does not exist yet, the nearest folder above it that does: `watches()`
+    // lets chokidar descend along the way to the target as the folders get created.
+    void nearestFolder(dirname(target)).then((folder) => {
+      if (!fsw.closed) fsw.add(folder);
+    });
     return { fsw, ready, release };
   }
 
@@ -337,6 +341,12 @@ export function createWatcher(options: WatcherOptions): Watcher {
   }
 
   return { ready: add(options.paths), add, remove, close };
+}
+
+async function nearestFolder(path: string): Promise<string> {
+  let dir = path;
+  while (!(await isFolder(dir)) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
 }
 
 async function isFolder(path: string): Promise<boolean> {

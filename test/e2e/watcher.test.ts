@@ -15,7 +15,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -437,18 +437,21 @@ describe('file watcher: single files and symlinks', () => {
     expect(log.all('changed')).toEqual(new Set([file]));
   });
 
-  it('reports a watched file that does not exist yet when it appears, even in a new folder', async () => {
+  it('reports a watched file that does not exist yet when it appears, even in new folders', async () => {
     const dir = await tempDir();
     const later = join(dir, 'later.yaml');
-    const deep = join(dir, 'conf.d', 'deep.yaml');
+    const deep = join(dir, 'conf.d', 'sub', 'deep.yaml');
     const { log } = await watch([later, deep]);
+    mkdirSync(join(dir, 'conf.d', 'sub'), { recursive: true });
+    writeFileSync(deep, 'b: 1');
+    await log.until(() => log.served.get(deep) === 'b: 1', 'conf.d/sub/deep.yaml added');
+    await writeFile(deep, 'b: 2');
+    await log.until(() => log.served.get(deep) === 'b: 2', 'conf.d/sub/deep.yaml changed');
     await writeFile(later, 'a: 1');
     await log.until(() => log.all('added').has(later), 'later.yaml added');
-    await mkdir(join(dir, 'conf.d'));
-    await writeFile(deep, 'b: 2');
-    await log.until(() => log.served.get(deep) === 'b: 2', 'conf.d/deep.yaml added');
     await rm(later);
     await log.until(() => log.all('removed').has(later), 'later.yaml removed');
+    expect(log.all('added')).toEqual(new Set([deep, later]));
   });
 
   it('compares what a symlinked file resolves to', async () => {
