@@ -49,7 +49,7 @@ export class Session {
 
   /** Pause after an edit was served, so late watcher events of that edit do not leak into the next. */
   get settleMs(): number {
-    return this.tool.kind === 'restart' ? 500 : 150;
+    return this.tool.kind === 'restart' ? 300 : 150;
   }
 
   /** A value never written before. */
@@ -113,29 +113,36 @@ export async function launch(
   return { session, coldMs: seen.at - app.spawnedAt };
 }
 
+/** Edits that were never served before giving up on a scenario. */
+const maxUnserved = 5;
+
 /** Latency samples in ms, and how many edits were never served. */
 export interface LatencyResult {
+  readonly edits: number;
   readonly samples: number[];
-  readonly timeouts: number;
+  /** Edits never served within the timeout; the next edit usually brings the app back. */
+  readonly unserved: number;
 }
 
-/** Edits the deepest leaf `reps` times; stops early after two edits that were never served. */
+/** Edits the deepest leaf `reps` times; stops early after `maxUnserved` edits never served. */
 export async function measureLatency(
   s: Session,
   reps: number,
   progress: (done: number) => void,
 ): Promise<LatencyResult> {
   const samples: number[] = [];
-  let timeouts = 0;
+  let unserved = 0;
+  let edits = 0;
   await sleep(s.settleMs);
-  for (let i = 0; i < reps && timeouts < 2; i++) {
+  while (edits < reps && unserved < maxUnserved) {
     const took = await s.edit(s.nextValue());
-    if (took === undefined) timeouts++;
+    edits++;
+    if (took === undefined) unserved++;
     else samples.push(took);
-    progress(i + 1);
+    progress(edits);
     await sleep(s.settleMs);
   }
-  return { samples, timeouts };
+  return { edits, samples, unserved };
 }
 
 /** One `/__mem` read. */
@@ -147,6 +154,8 @@ export interface MemoryPoint {
 
 export interface MemoryResult {
   readonly points: MemoryPoint[];
+  /** Reloads whose edit was never served (the next edit was written all the same). */
+  readonly unserved: number;
   /** The app could call `gc()` before reading. */
   readonly gc: boolean;
   /** For restarting tools: each point after 0 is a fresh process. */
@@ -178,13 +187,21 @@ export async function measureMemory(
   const restarts = s.tool.kind === 'restart';
   const checkpoints = restarts ? [plan.memoryRestarts] : plan.memoryCheckpoints;
   let done = 0;
+  let unserved = 0;
+  let missedInARow = 0;
   for (const checkpoint of checkpoints) {
     while (done < checkpoint) {
       const took = await s.edit(s.nextValue());
-      if (took === undefined) {
-        return { points, gc: first.gc, restarts, failure: `reload ${done + 1} never served` };
-      }
       done++;
+      if (took === undefined) {
+        unserved++;
+        if (++missedInARow >= maxUnserved) {
+          const failure = `stopped: ${missedInARow} reloads in a row never served`;
+          return { points, unserved, gc: first.gc, restarts, failure };
+        }
+      } else {
+        missedInARow = 0;
+      }
       if (done % 20 === 0) progress(done);
       // chokidar-based watchers (hot-hook, Vite, nodemon) drop an edit that lands within a few
       // ms of the previous one's events: pace reloads so each one counts. Lost edits are
@@ -194,7 +211,7 @@ export async function measureMemory(
     await sleep(s.settleMs);
     points.push(await readMemory(s, done));
   }
-  return { points, gc: first.gc, restarts };
+  return { points, unserved, gc: first.gc, restarts };
 }
 
 export interface LoadScenarioResult extends LoadResult {

@@ -35,15 +35,16 @@ export interface Sizes {
 function latencyCell(r: ToolResult, key: 'small' | 'large', step: string): string {
   const l = r.latency[key];
   if (!l) return r.errors[step] ? 'error' : '—';
-  if (l.samples.length === 0) return 'timeout';
+  if (l.samples.length === 0) return `timeout (${l.unserved} edits never served)`;
   const text = `${ms(median(l.samples))} / ${ms(percentile(l.samples, 90))}`;
-  return l.timeouts ? `${text} (${l.timeouts} timeout)` : text;
+  return l.unserved ? `${text} (${l.unserved} of ${l.edits} edits never served)` : text;
 }
 
 function memoryCells(r: ToolResult): [string, string, string] {
   const m = r.memory;
   if (!m) return r.errors.memory ? ['error', 'error', 'error'] : ['—', '—', '—'];
-  const note = `${m.gc ? '' : ' (no gc)'}${m.failure ? ` (${m.failure})` : ''}`;
+  const unserved = m.unserved ? ` (${m.unserved} reloads never served)` : '';
+  const note = `${m.gc ? '' : ' (no gc)'}${unserved}${m.failure ? ` (${m.failure})` : ''}`;
   if (m.restarts) {
     // Each reload is a new process: show the first one and the one after a few restarts.
     const label = ` after ${m.points.at(-1)?.reloads ?? 0} restarts`;
@@ -66,7 +67,7 @@ function memoryCells(r: ToolResult): [string, string, string] {
 function loadCell(r: ToolResult): string {
   const l = r.load;
   if (!l) return r.errors.load ? 'error' : '—';
-  const unserved = l.unserved ? `, ${l.unserved} reloads unserved` : '';
+  const unserved = l.unserved ? `, ${l.unserved} edits never served` : '';
   return `${l.failed} / ${l.sent}, p99 ${ms(l.p99)}${unserved}`;
 }
 
@@ -105,9 +106,9 @@ export function tableRows(
     `heap after 0 / ${c1} / ${c2} reloads, MB`,
     `RSS after 0 / ${c1} / ${c2} reloads, MB`,
     `heap growth per reload (${c1}→${c2}), KB`,
-    `${plan.loadReloads} reloads under ${plan.loadRate} req/s: failed / sent, p99 ms`,
-    'two writes 30 ms apart: lost',
-    'syntax error → throwing module → fix: failed while broken; recovery ms',
+    `${plan.loadReloads} reloads of ${sizes.large} modules under ${plan.loadRate} req/s: failed / sent, p99 ms`,
+    `two writes 30 ms apart, ${sizes.small} modules: lost`,
+    `syntax error → throwing module → fix, ${sizes.small} modules: failed / sent while broken; recovery ms`,
   ];
   const rows = results.map((r) => {
     if (r.unavailable) {
