@@ -11,6 +11,72 @@ export type {
   SourceLocation,
 } from './errors.js';
 export { errorCodes, HotswapError, isHotswapError, serializeError } from './errors.js';
+// runtime (layer 3) and the units it ships (layer 2)
+export type { DrainOptions, DrainResult, LeaseTimeout } from './runtime/drain.js';
+export type {
+  RuntimeEventName,
+  RuntimeEvents,
+  RuntimeListener,
+} from './runtime/events.js';
+export { runtimeChannelName, runtimeEventNames } from './runtime/events.js';
+export type { History } from './runtime/history.js';
+export { createHistory } from './runtime/history.js';
+export type { LoggerOption } from './runtime/logger.js';
+export { orderUnits } from './runtime/order.js';
+export type {
+  PhaseTimings,
+  ReloadKind,
+  ReloadPhase,
+  ReloadReport,
+  ReportFailure,
+  UnitReport,
+} from './runtime/report.js';
+export { formatReport, locateError, reportFailures } from './runtime/report.js';
+export type {
+  CloseResult,
+  ReloadOptions,
+  RollbackOptions,
+  Runtime,
+  RuntimeOptions,
+} from './runtime/runtime.js';
+export { createRuntime } from './runtime/runtime.js';
+export type {
+  RuntimeErrorState,
+  RuntimeStatus,
+  UnitStatusEntry,
+  WorkerStatusEntry,
+} from './runtime/status.js';
+export { defineUnit } from './units/define-unit.js';
+export type {
+  Handle,
+  HandleOptions,
+  Lease,
+  LeaseStraggler,
+  MethodKeys,
+  Version,
+  VersionState,
+} from './units/handle.js';
+export { createHandle } from './units/handle.js';
+export type { HotClassOptions } from './units/hot-class.js';
+export { handleOf, hot } from './units/hot-class.js';
+export type {
+  CarryStateOptions,
+  HotState,
+  Migrate,
+  MigrateDirection,
+  MigrateInfo,
+  StateAccess,
+} from './units/hot-state.js';
+export { captureState, carryState, migrateState, restoreState } from './units/hot-state.js';
+export type {
+  Delegates,
+  HotUnit,
+  HotUnitOptions,
+  UnitRegistry,
+  VersionContext,
+  VersionSource,
+} from './units/hot-unit.js';
+export { createHotUnit, registerHotUnit } from './units/hot-unit.js';
 export type {
   PartResult,
   PauseOptions,
@@ -18,7 +84,23 @@ export type {
   PreparedChange,
   Trigger,
   Unit,
+  UnitHost,
   UnitKind,
+  UnitNotice,
   UnitOutcome,
   UnitStatus,
 } from './units/unit.js';
+export type { ThreadContext, WorkerControl } from './units/worker-thread.js';
+export { isWorkerControl, workerControlKey, workerThreadContext } from './units/worker-thread.js';
+export type {
+  IntervalWorkerOptions,
+  LoopWorkerOptions,
+  RestartPolicy,
+  ThreadWorkerOptions,
+  WorkerCommonOptions,
+  WorkerContext,
+  WorkerState,
+  WorkerUnit,
+  WorkerUnitOptions,
+} from './units/workers.js';
+export { createWorker } from './units/workers.js';

@@ -123,15 +123,19 @@ export function createReloadQueue<R>(
     } catch (err) {
       result = Promise.reject(err);
     }
-    result
-      .then(
-        (value) => (job.done as Deferred<unknown>).resolve(value),
-        (err: unknown) => job.done.reject(err),
-      )
-      .finally(() => {
+    // Free the queue before settling, so a caller resuming on the result sees it idle.
+    result.then(
+      (value) => {
         running = undefined;
+        (job.done as Deferred<unknown>).resolve(value);
         pump();
-      });
+      },
+      (err: unknown) => {
+        running = undefined;
+        job.done.reject(err);
+        pump();
+      },
+    );
   };
 
   return {

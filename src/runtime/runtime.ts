@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { HotswapError, type SerializedError, serializeError } from '../errors.js';
-import type { Handle, Lease, MethodKeys } from '../units/handle.js';
+import type { Handle, Lease } from '../units/handle.js';
 import { type HotUnitOptions, registerHotUnit, type UnitRegistry } from '../units/hot-unit.js';
 import type { Trigger, Unit, UnitHost, UnitNotice } from '../units/unit.js';
 import { nearestNames } from './_suggest.js';
@@ -107,9 +107,7 @@ export interface Runtime extends UnitRegistry {
   /** Every unit, in registration order. */
   units(): Unit[];
   /** Registers a module-like unit (see `createHotUnit`) and returns its handle. */
-  register<T extends object, K extends MethodKeys<T> = never>(
-    options: HotUnitOptions<T, K>,
-  ): Handle<T>;
+  register<T extends object, K extends string = never>(options: HotUnitOptions<T, K>): Handle<T>;
   /**
    * Reloads units as one transaction and resolves its report; never rejects for a failed
    * reload (the report says what failed), only for unknown unit names or a closed runtime.
@@ -262,9 +260,7 @@ class RuntimeImpl implements Runtime {
     return [...this.#units.values()];
   }
 
-  register<T extends object, K extends MethodKeys<T> = never>(
-    options: HotUnitOptions<T, K>,
-  ): Handle<T> {
+  register<T extends object, K extends string = never>(options: HotUnitOptions<T, K>): Handle<T> {
     return registerHotUnit(this, options);
   }
 

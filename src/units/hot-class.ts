@@ -7,11 +7,11 @@
  * Works as a standard (TC39) class decorator, a legacy (`experimentalDecorators`) one, or a plain
  * call: `hot(runtime, options)(Greeter)`, for toolchains that do not lower decorators.
  */
-import type { Handle, MethodKeys } from './handle.js';
+import type { Handle } from './handle.js';
 import { createHotUnit, type HotUnit, type HotUnitOptions, type UnitRegistry } from './hot-unit.js';
 
 /** Options of {@link hot}: a hot unit's options, with the class as its version source. */
-export interface HotClassOptions<T extends object, K extends MethodKeys<T> = never>
+export interface HotClassOptions<T extends object, K extends string = never>
   extends Omit<HotUnitOptions<T, K>, 'versionSource'> {
   /** Constructor arguments for each new version. @default [] */
   args?(): unknown[];
@@ -42,7 +42,7 @@ const handles = new WeakMap<object, Handle<unknown>>();
  * await runtime.reload();
  * handleOf(Greeter).current.greet('ada');
  */
-export function hot<T extends object, K extends MethodKeys<T> = never>(
+export function hot<T extends object, K extends string = never>(
   registry: UnitRegistry,
   options: HotClassOptions<T, K>,
 ) {
@@ -63,7 +63,7 @@ export function hot<T extends object, K extends MethodKeys<T> = never>(
     const unit = createHotUnit<T, K>({
       ...options,
       versionSource: ({ previous }) =>
-        previous !== undefined && previous.constructor === staged.latest
+        typeof previous === 'object' && previous !== null && previous.constructor === staged.latest
           ? undefined
           : new staged.latest(...(options.args?.() ?? [])),
     }) as HotUnit<T, K> & { [kStaged]?: Staged<T> };

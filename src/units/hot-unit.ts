@@ -22,14 +22,17 @@ import type {
   UnitStatus,
 } from './unit.js';
 
-/** What a {@link VersionSource} is given. */
-export interface VersionContext<T> {
+/**
+ * What a {@link VersionSource} is given. `P` types `previous`: annotate the parameter as
+ * `VersionContext<MyVersion>` to read it typed.
+ */
+export interface VersionContext<P = unknown> {
   /** The unit's name. */
   readonly unit: string;
   /** Generation the new version will get if it commits. */
   readonly generation: number;
   /** The live version (read it, never change it: it is still serving). */
-  readonly previous: T | undefined;
+  readonly previous: P | undefined;
   /** The reload this version is prepared for. */
   readonly reloadId: number;
   /** Who asked for the reload. */
@@ -58,9 +61,15 @@ export type VersionSource<T> = (
   ctx: VersionContext<T>,
 ) => T | undefined | PromiseLike<T | undefined>;
 
-/** Options of {@link createHotUnit}. */
-export interface HotUnitOptions<T extends object, K extends MethodKeys<T> = never>
-  extends StateAccess<T> {
+/** Stable delegating functions for the keys `K` that are methods of `T`. */
+export type Delegates<T, K extends string> = Pick<T, Extract<K, MethodKeys<T>>>;
+
+/**
+ * Options of {@link createHotUnit}. `T` (the version type) is inferred from what
+ * `versionSource` returns; `K` from `delegates`.
+ */
+export interface HotUnitOptions<T extends object, K extends string = never>
+  extends StateAccess<NoInfer<T>> {
   /** Unique unit name. */
   name: string;
   /** @default 'module' */
@@ -73,10 +82,10 @@ export interface HotUnitOptions<T extends object, K extends MethodKeys<T> = neve
    * `versionSource`. Also what the file watcher watches. @default []
    */
   files?: readonly string[];
-  /** Prepare phase: builds the next version. */
-  versionSource: VersionSource<T>;
-  /** Names of the properties carried from each version to the next. @default [] */
-  state?: readonly (keyof T & string)[];
+  /** Prepare phase: builds the next version (see {@link VersionSource}). */
+  versionSource(ctx: VersionContext): T | undefined | PromiseLike<T | undefined>;
+  /** Names of the version's properties carried from each version to the next. @default [] */
+  state?: readonly string[];
   /** Commit phase: reshapes the carried state (Erlang's `code_change`). A throw keeps the old version. */
   migrate?: Migrate;
   /**
@@ -84,11 +93,11 @@ export interface HotUnitOptions<T extends object, K extends MethodKeys<T> = neve
    * scope, which ends when the version is replaced. Runs again when a rollback brings the
    * version back. Keep it synchronous: an `await` here lets old code run on carried state.
    */
-  activate?(version: T, scope: Scope): void | PromiseLike<void>;
+  activate?(version: NoInfer<T>, scope: Scope): void | PromiseLike<void>;
   /** Verify phase: checks the committed version; a throw rolls the reload back. */
-  verify?(version: T): void | PromiseLike<void>;
+  verify?(version: NoInfer<T>): void | PromiseLike<void>;
   /** Ends a version's value after its scope (when replaced and its leases are done). */
-  dispose?(version: T): void | PromiseLike<void>;
+  dispose?(version: NoInfer<T>): void | PromiseLike<void>;
   /** Methods exposed as stable delegating functions in `unit.delegates`. @default [] */
   delegates?: readonly K[];
   /** Earlier versions kept for `rollback(steps)`. @default 5 */
@@ -96,11 +105,11 @@ export interface HotUnitOptions<T extends object, K extends MethodKeys<T> = neve
 }
 
 /** A module-like unit made by {@link createHotUnit}. */
-export interface HotUnit<T extends object, K extends MethodKeys<T> = never> extends Unit {
+export interface HotUnit<T extends object, K extends string = never> extends Unit {
   /** The stable reference to the live version. */
   readonly handle: Handle<T>;
   /** Stable delegating functions for the `delegates` option. */
-  readonly delegates: Pick<T, K>;
+  readonly delegates: Delegates<T, K>;
   prepare(ctx: PrepareContext): Promise<PreparedChange | undefined>;
   prepareRollback(steps: number, ctx: PrepareContext): Promise<PreparedChange>;
   status(): UnitStatus;
@@ -122,12 +131,12 @@ interface Kept<T> {
   value: T;
 }
 
-class HotUnitImpl<T extends object, K extends MethodKeys<T>> implements HotUnit<T, K> {
+class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
   readonly name: string;
   readonly kind: UnitKind;
   readonly dependsOn: readonly string[];
   readonly handle: Handle<T>;
-  readonly delegates: Pick<T, K>;
+  readonly delegates: Delegates<T, K>;
   readonly #options: HotUnitOptions<T, K>;
   readonly #files: ReadonlySet<string>;
   readonly #keep: number;
@@ -148,8 +157,9 @@ class HotUnitImpl<T extends object, K extends MethodKeys<T>> implements HotUnit<
     this.handle = createHandle<T>(options.name, {
       dispose: options.dispose ? (value) => options.dispose?.(value) : undefined,
     });
-    this.delegates = {} as Pick<T, K>;
-    for (const key of options.delegates ?? []) this.delegates[key] = this.handle.delegate(key);
+    this.delegates = this.handle.delegateAll(
+      (options.delegates ?? []) as unknown as readonly Extract<K, MethodKeys<T>>[],
+    );
   }
 
   get generation(): number {
@@ -313,7 +323,7 @@ class HotUnitImpl<T extends object, K extends MethodKeys<T>> implements HotUnit<
  * await runtime.reload();
  * greeter.delegates.greet('ada');
  */
-export function createHotUnit<T extends object, K extends MethodKeys<T> = never>(
+export function createHotUnit<T extends object, K extends string = never>(
   options: HotUnitOptions<T, K>,
 ): HotUnit<T, K> {
   return new HotUnitImpl(options);
@@ -325,7 +335,7 @@ export function createHotUnit<T extends object, K extends MethodKeys<T> = never>
  * @example
  * const render = registerHotUnit(runtime, { name: 'ui', versionSource: () => import('./ui.js') });
  */
-export function registerHotUnit<T extends object, K extends MethodKeys<T> = never>(
+export function registerHotUnit<T extends object, K extends string = never>(
   registry: UnitRegistry,
   options: HotUnitOptions<T, K>,
 ): Handle<T> {
