@@ -21,7 +21,7 @@ import { relative } from 'node:path';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type Logger, pino } from 'pino';
 import { HotswapError, type SerializedError, serializeError } from '../../errors.js';
-import type { PrepareContext, UnitOutcome, UnitStatus } from '../unit.js';
+import type { PrepareContext, UnitHost, UnitOutcome, UnitStatus } from '../unit.js';
 import { Mutex } from './_mutex.js';
 import { type ConfigChangeView, viewChange } from './diff.js';
 import { compileKeyPattern, getPath, parseKeyPath } from './key-path.js';
@@ -48,12 +48,12 @@ import type {
   Config,
   ConfigOptions,
   ConfigPreparedChange,
+  ConfigReloadOptions,
   ConfigReport,
   ConfigValue,
   DeepReadonly,
   KeyPath,
   KeyPathValue,
-  ReloadOptions,
   SnapshotInfo,
 } from './types.js';
 
@@ -100,7 +100,8 @@ class ConfigUnit<T> implements Config<T> {
   readonly #history: SnapshotHistory<Version>;
   readonly #subs = new Subscriptions<DeepReadonly<T>>();
   readonly #mutex = new Mutex();
-  readonly #log: Logger;
+  #log: Logger;
+  readonly #ownLog: boolean;
   readonly #initialOverrides: OverrideSet;
   #notifyTail: Promise<void> = Promise.resolve();
   #live: Version | undefined;
@@ -138,6 +139,7 @@ class ConfigUnit<T> implements Config<T> {
     } catch (err) {
       throw new TypeError((err as Error).message);
     }
+    this.#ownLog = options.log !== undefined;
     this.#log = (options.log ?? pino({ level: 'silent' })).child({ unit: this.name });
   }
 
@@ -169,23 +171,28 @@ class ConfigUnit<T> implements Config<T> {
     return this.#subs.on(pattern, listener);
   }
 
+  attach(host: UnitHost): void {
+    // Inside a runtime, standalone reloads log where the runtime's own do (unless told otherwise).
+    if (!this.#ownLog) this.#log = host.log;
+  }
+
   watchPaths(): readonly string[] {
     return this.#setup.layers.map((l) => l.path);
   }
 
   // ── standalone API: each is prepare + commit + finalize ─────────────────────────────────
 
-  load(options: Omit<ReloadOptions, 'validateOnly'> = {}): Promise<ConfigReport> {
+  load(options: Omit<ConfigReloadOptions, 'validateOnly'> = {}): Promise<ConfigReport> {
     return this.reload({ trigger: { kind: 'startup' }, ...options });
   }
 
-  async reload(options: ReloadOptions = {}): Promise<ConfigReport> {
+  async reload(options: ConfigReloadOptions = {}): Promise<ConfigReport> {
     return this.#run({ kind: 'reload' }, options);
   }
 
   async rollback(
     steps = 1,
-    options: Omit<ReloadOptions, 'validateOnly'> = {},
+    options: Omit<ConfigReloadOptions, 'validateOnly'> = {},
   ): Promise<ConfigReport> {
     return this.#run({ kind: 'rollback', steps }, { trigger: { kind: 'rollback' }, ...options });
   }
@@ -193,7 +200,7 @@ class ConfigUnit<T> implements Config<T> {
   async setOverride(
     key: string,
     value: unknown,
-    options: Omit<ReloadOptions, 'validateOnly'> = {},
+    options: Omit<ConfigReloadOptions, 'validateOnly'> = {},
   ): Promise<ConfigReport> {
     const normal = normaliseOverrideKey(key);
     const live = this.#need();
@@ -208,7 +215,7 @@ class ConfigUnit<T> implements Config<T> {
 
   async clearOverride(
     key: string,
-    options: Omit<ReloadOptions, 'validateOnly'> = {},
+    options: Omit<ConfigReloadOptions, 'validateOnly'> = {},
   ): Promise<ConfigReport> {
     const normal = normaliseOverrideKey(key);
     const next = new Map(this.#need().overrides);
@@ -233,7 +240,7 @@ class ConfigUnit<T> implements Config<T> {
     }
   }
 
-  async #run(request: Request, options: ReloadOptions): Promise<ConfigReport> {
+  async #run(request: Request, options: ConfigReloadOptions): Promise<ConfigReport> {
     const ctx: PrepareContext = {
       reloadId: ++this.#reloadIds,
       trigger: options.trigger ?? { kind: 'api' },

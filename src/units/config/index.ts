@@ -4,23 +4,31 @@
  */
 export { createConfig } from './config-unit.js';
 export type { ConfigChangeView, KeyChange } from './diff.js';
+export type { TextStyle } from './format.js';
+export {
+  formatConfigInfo,
+  formatConfigIssues,
+  formatConfigReport,
+  formatConfigSnapshots,
+  plainStyle,
+} from './format.js';
 export type { ConfigFileSpec } from './layers.js';
 export { parseOverrideArg } from './overrides.js';
 export type { ConfigFormat } from './parse.js';
 export { defaultSecretPattern, REDACTED } from './secrets.js';
 export type { ConfigChangeEvent, ConfigListener } from './subscriptions.js';
-export type { ConfigTarget } from './target.js';
+export type { ConfigInfo, ConfigTarget } from './target.js';
 export { configTarget } from './target.js';
 export type {
   Config,
   ConfigOptions,
   ConfigPreparedChange,
+  ConfigReloadOptions,
   ConfigReport,
   ConfigValue,
   DeepReadonly,
   KeyPath,
   KeyPathValue,
-  ReloadOptions,
   SnapshotInfo,
 } from './types.js';
 export type { ConfigIssue, ConfigIssuesError } from './validate.js';

@@ -5,7 +5,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Logger } from 'pino';
 import type { SerializedError } from '../../errors.js';
-import type { PreparedChange, Trigger, Unit, UnitStatus } from '../unit.js';
+import type { PreparedChange, Trigger, Unit, UnitHost, UnitStatus } from '../unit.js';
 import type { ConfigChangeView } from './diff.js';
 import type { ConfigFileSpec } from './layers.js';
 import type { ConfigListener } from './subscriptions.js';
@@ -110,7 +110,7 @@ export interface ConfigOptions<S extends StandardSchemaV1 | undefined = undefine
 }
 
 /** Options of `config.reload()`. */
-export interface ReloadOptions {
+export interface ConfigReloadOptions {
   /** Run every step but the commit, and report what would change. @default false */
   validateOnly?: boolean;
   /** Who asked, for the report and the logs. @default { kind: 'api' } */
@@ -186,19 +186,25 @@ export interface Config<T = Record<string, unknown>> extends Unit {
   /** The live value at a key path. */
   get<P extends KeyPath<T>>(path: P): DeepReadonly<KeyPathValue<T, P>>;
   /** First load; throws a typed error (nothing is live then). */
-  load(options?: Omit<ReloadOptions, 'validateOnly'>): Promise<ConfigReport>;
+  load(options?: Omit<ConfigReloadOptions, 'validateOnly'>): Promise<ConfigReport>;
   /** Re-reads every layer; prepare + commit + finalize, serialised with every other reload. */
-  reload(options?: ReloadOptions): Promise<ConfigReport>;
+  reload(options?: ConfigReloadOptions): Promise<ConfigReport>;
   /** Re-applies the snapshot `steps` commits back through the same pipeline. @default 1 */
-  rollback(steps?: number, options?: Omit<ReloadOptions, 'validateOnly'>): Promise<ConfigReport>;
+  rollback(
+    steps?: number,
+    options?: Omit<ConfigReloadOptions, 'validateOnly'>,
+  ): Promise<ConfigReport>;
   /** Sets an override and reloads; a value that does not validate is not kept. */
   setOverride(
     key: string,
     value: unknown,
-    options?: Omit<ReloadOptions, 'validateOnly'>,
+    options?: Omit<ConfigReloadOptions, 'validateOnly'>,
   ): Promise<ConfigReport>;
   /** Removes an override and reloads. */
-  clearOverride(key: string, options?: Omit<ReloadOptions, 'validateOnly'>): Promise<ConfigReport>;
+  clearOverride(
+    key: string,
+    options?: Omit<ConfigReloadOptions, 'validateOnly'>,
+  ): Promise<ConfigReport>;
   /** The kept snapshots, newest first, redacted. */
   snapshots(): SnapshotInfo[];
   /** Drops every snapshot but the live one; resolves how many were dropped. */
@@ -214,6 +220,8 @@ export interface Config<T = Record<string, unknown>> extends Unit {
     steps: number,
     ctx: Parameters<Unit['prepare']>[0],
   ): Promise<ConfigPreparedChange>;
+  /** Called by `runtime.add()`: standalone reloads then log through the runtime's logger. */
+  attach(host: UnitHost): void;
   /** The unit state for `runtime.status()`. */
   status(): UnitStatus;
   /** Every layer file, existing or not, so the watcher notices one being created. */
