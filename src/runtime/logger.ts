@@ -17,7 +17,8 @@ export type LoggerOption = Logger | LoggerOptions | false;
  * @default level `info`
  */
 export function createLogger(option: LoggerOption | undefined, name: string): Logger {
-  if (option === false) return pino({ level: 'silent' });
+  // A stream of our own: pino's default destination would hook process exit for good.
+  if (option === false) return pino({ level: 'silent' }, { write() {} });
   if (option !== undefined && isLogger(option)) return option.child({ runtime: name });
   const options: LoggerOptions = {
     level: process.env.HOTSWAP_LOG_LEVEL ?? 'info',
