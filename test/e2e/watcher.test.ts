@@ -612,30 +612,56 @@ describe('file watcher: close', () => {
 
   it('lets the process exit on its own after close', async () => {
     const dir = await tempDir();
-    const script = new URL('../helpers/watcher-exit.ts', import.meta.url).pathname;
-    const child = spawn(process.execPath, ['--import', 'tsx', script, dir], {
-      cwd: new URL('../..', import.meta.url).pathname,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => {
-      // Bound only: a process kept alive by a leftover handle never exits by itself.
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('exit', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
-      });
-    });
+    const { code, output } = await runChild('watcher-exit.ts', [dir]);
     expect(output).toContain('closed');
     expect(code).toBe(0);
   });
 });
+
+describe('file watcher: memory', () => {
+  it('keeps the heap flat over thousands of batches', async () => {
+    const dir = await tempDir();
+    const { code, output } = await runChild(
+      'watcher-memory.ts',
+      [dir, '300', '2000'],
+      ['--expose-gc'],
+    );
+    expect(code, output).toBe(0);
+    const { batches, before, after } = JSON.parse(output.trim().split('\n').at(-1) ?? '{}');
+    expect(batches).toBeGreaterThanOrEqual(2000);
+    // 1,700 batches after the warm-up: keeping 600 bytes per batch would exceed this.
+    expect(after - before).toBeLessThan(1024 * 1024);
+  });
+});
+
+/** Runs a helper script in a child process; resolves with its exit code and output. */
+async function runChild(
+  script: string,
+  args: string[],
+  nodeArgs: string[] = [],
+): Promise<{ code: number | null; output: string }> {
+  const path = new URL(`../helpers/${script}`, import.meta.url).pathname;
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path, ...args], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => {
+    // A bound only: a process kept alive by a leftover handle never exits by itself.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    child.on('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  return { code, output };
+}
 
 function lastBatchWith(log: BatchLog, file: string) {
   return log.batches.findLast((batch) => batch.files.includes(file));
