@@ -82,8 +82,11 @@ export interface HotUnitOptions<T extends object, K extends string = never>
    * `versionSource`. Also what the file watcher watches. @default []
    */
   files?: readonly string[];
-  /** Prepare phase: builds the next version (see {@link VersionSource}). */
-  versionSource(ctx: VersionContext): T | undefined | PromiseLike<T | undefined>;
+  /**
+   * Prepare phase: builds the next version (see {@link VersionSource}). In an object literal it
+   * returns, `this` is the version.
+   */
+  versionSource(ctx: VersionContext): (T & ThisType<T>) | undefined | PromiseLike<T | undefined>;
   /** Names of the version's properties carried from each version to the next. @default [] */
   state?: readonly string[];
   /** Commit phase: reshapes the carried state (Erlang's `code_change`). A throw keeps the old version. */

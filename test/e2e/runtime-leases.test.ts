@@ -10,8 +10,8 @@ import {
   type Handle,
   isHotswapError,
   type Runtime,
-  type Scope,
 } from '../../src/index.js';
+import type { Scope } from '../../src/scope.js';
 import { counterUnit, gate, guardUnhandled, nextEvent } from './runtime-helpers.js';
 
 guardUnhandled();
