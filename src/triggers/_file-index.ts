@@ -125,23 +125,25 @@ export function createFileIndex(targets: TargetSet, onError: (err: unknown) => v
       return diff();
     }
 
-    function isGone(path: string): boolean {
-      if (gone.has(path)) return true;
-      for (const dir of gone) if (isInside(path, dir)) return true;
-      for (const [dir, found] of walked) if (isInside(path, dir) && !found.has(path)) return true;
-      return false;
+    /** Known files that are gone: seen missing, or below a folder that is gone or lacks them. */
+    function removals(): string[] {
+      const removed = [...gone].filter((path) => known.has(path) && !files.has(path));
+      // Only a missing path that was not a known file can be a folder that held known files.
+      const folders = [...gone].filter((path) => !known.has(path));
+      if (folders.length === 0 && walked.size === 0) return removed;
+      for (const path of known.keys()) {
+        if (files.has(path) || gone.has(path)) continue;
+        const lost =
+          folders.some((dir) => isInside(path, dir)) ||
+          [...walked].some(([dir, found]) => isInside(path, dir) && !found.has(path));
+        if (lost) removed.push(path);
+      }
+      return removed;
     }
 
     async function diff(): Promise<Changes> {
-      const changes: Changes = { changed: [], added: [], removed: [] };
-      if (gone.size > 0 || walked.size > 0) {
-        for (const path of known.keys()) {
-          if (!files.has(path) && isGone(path)) {
-            known.delete(path);
-            changes.removed.push(path);
-          }
-        }
-      }
+      const changes: Changes = { changed: [], added: [], removed: removals() };
+      for (const path of changes.removed) known.delete(path);
       await forEachLimit(files, STAT_CONCURRENCY, async ([path, seen]) => {
         if (!targets.covers(path)) return;
         const before = known.get(path);

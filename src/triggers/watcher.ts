@@ -108,12 +108,13 @@ interface Watched {
  * @example
  * const watcher = createWatcher({
  *   paths: ['/app/src', '/etc/app/config.yaml'],
- *   async onBatch({ files }) {
- *     await runtime.reload({ trigger: { kind: 'watcher' }, changedFiles: files });
+ *   async onBatch({ changed, added, removed }) {
+ *     // Read the files here: a write that lands meanwhile comes in the next batch.
+ *     console.log({ changed, added, removed });
  *   },
- *   onError: (err) => log.error(err),
+ *   onError: (err) => console.error(err),
  * });
- * await watcher.ready;
+ * await watcher.ready; // then load the app: any later change is reported
  * // ...
  * await watcher.close();
  */
@@ -218,8 +219,8 @@ export function createWatcher(options: WatcherOptions): Watcher {
 
   async function stopWatching(entry: Watched): Promise<void> {
     entry.release();
-    // chokidar's close() forgets its throttle timers without clearing them (up to 1 s each),
-    // which would keep the process alive after close.
+    // chokidar's close() forgets its throttle timers (5 ms to 1 s) without clearing them, which
+    // would keep the process alive for that long after close.
     for (const byPath of entry.fsw._throttled.values()) {
       for (const throttler of byPath.values()) clearTimeout(throttler.timeoutObject);
     }
@@ -299,7 +300,8 @@ export function createWatcher(options: WatcherOptions): Watcher {
     if (closed) return Promise.resolve();
     const fresh = paths.map((path) => resolve(path)).filter((path) => targets.add(path));
     return exclusive(async () => {
-      const started = fresh.filter((target) => targets.has(target) && !closed);
+      // A path removed and added again before this turn is started once.
+      const started = fresh.filter((t) => targets.has(t) && !watched.has(t) && !closed);
       for (const target of started) watched.set(target, startWatching(target));
       await Promise.all(started.map((target) => watched.get(target)?.ready));
       await Promise.all(
