@@ -46,6 +46,43 @@ export type {
   UnitStatusEntry,
   WorkerStatusEntry,
 } from './runtime/status.js';
+export type {
+  SignalHandler,
+  SignalRun,
+  SignalTriggerOptions,
+  SignalTriggersDisposer,
+} from './triggers/signals.js';
+export { installSignalTriggers } from './triggers/signals.js';
+export type {
+  Config,
+  ConfigChangeEvent,
+  ConfigChangeView,
+  ConfigFileSpec,
+  ConfigFormat,
+  ConfigInfo,
+  ConfigIssue,
+  ConfigIssuesError,
+  ConfigListener,
+  ConfigOptions,
+  ConfigPreparedChange,
+  ConfigReloadOptions,
+  ConfigReport,
+  ConfigTarget,
+  ConfigValue,
+  DeepReadonly,
+  KeyChange,
+  KeyPath,
+  KeyPathValue,
+  SnapshotInfo,
+} from './units/config/index.js';
+export {
+  configIssues,
+  configTarget,
+  createConfig,
+  defaultSecretPattern,
+  parseOverrideArg,
+  REDACTED,
+} from './units/config/index.js';
 export { defineUnit } from './units/define-unit.js';
 export type {
   Handle,
