@@ -22,6 +22,8 @@ const entry = resolve(entryArg ?? '');
 // The app sees itself as `node <entry> [args]`, as it would without hotswap.
 process.argv = [process.argv[0]!, entry, ...appArgs];
 
+/** HOTSWAP_DEBUG=1 prints every watcher batch: what the watcher saw, before any filtering. */
+const debug = process.env.HOTSWAP_DEBUG === '1';
 const log = (line: string): void => {
   if (!settings.quiet) process.stderr.write(`${line}\n`);
 };
@@ -125,6 +127,12 @@ const watcher = settings.watch
   ? createWatcher({
       paths: [root],
       onBatch: (batch) => {
+        if (debug)
+          log(
+            colors.dim(
+              `[hotswap] batch: ${[...batch.files].map((f) => shortPath(root, f)).join(', ')}`,
+            ),
+          );
         const files = relevant(batch.files);
         return files.length === 0 ? undefined : schedule(() => apply(files));
       },
