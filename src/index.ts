@@ -11,6 +11,18 @@ export type {
   SourceLocation,
 } from './errors.js';
 export { errorCodes, HotswapError, isHotswapError, serializeError } from './errors.js';
+// loader (layer 1)
+export type {
+  HotContext,
+  HotEventPayloads,
+  HotPayload,
+  HotUpdate,
+  ModuleNamespace,
+} from './loader/hot-types.js';
+export type { Loader, LoaderOptions, UpdateOptions } from './loader/loader.js';
+export { createLoader } from './loader/loader.js';
+export type { Boundary } from './loader/propagate.js';
+export type { LoaderUpdate, UpdateOutcome } from './loader/update.js';
 // runtime (layer 3) and the units it ships (layer 2)
 export type { DrainOptions, DrainResult, LeaseTimeout } from './runtime/drain.js';
 export type {
@@ -46,6 +58,14 @@ export type {
   UnitStatusEntry,
   WorkerStatusEntry,
 } from './runtime/status.js';
+export type {
+  DisposableLike,
+  EmitterLike,
+  EventTargetLike,
+  Scope,
+  ScopeDisposeResult,
+} from './scope.js';
+export { createScope } from './scope.js';
 export type {
   SignalHandler,
   SignalRun,

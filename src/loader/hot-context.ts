@@ -10,6 +10,7 @@
  * every version of the file), and teardown belongs in `dispose`.
  */
 import type { Scope } from '../scope.js';
+import type { HotContext as PublicHotContext } from './hot-types.js';
 import type { ModuleInstance } from './instance.js';
 
 /** A module namespace as the accept callbacks receive it. */
@@ -36,7 +37,7 @@ export interface DepAccept {
 }
 
 /** Vite-compatible `import.meta.hot` for one module version. */
-export class HotContext {
+export class HotContext implements PublicHotContext {
   readonly #instance: ModuleInstance;
   readonly #host: HotHost;
   readonly #listeners = new Map<(payload: never) => void, { event: string; off: () => void }[]>();
