@@ -57,10 +57,6 @@ import type {
   SnapshotInfo,
 } from './types.js';
 
-// Set while listeners run: a reload started from a listener must not wait for the notification
-// queue it is itself part of (it would wait for itself).
-const inListener = new AsyncLocalStorage<true>();
-
 type Request = { kind: 'reload'; overrides?: OverrideSet } | { kind: 'rollback'; steps: number };
 
 /**
@@ -104,6 +100,9 @@ class ConfigUnit<T> implements Config<T> {
   readonly #ownLog: boolean;
   readonly #initialOverrides: OverrideSet;
   #notifyTail: Promise<void> = Promise.resolve();
+  // Set while this config's listeners run: a reload of this config started from one of them
+  // must not wait for the notification queue it is itself part of (it would wait for itself).
+  readonly #inListener = new AsyncLocalStorage<true>();
   #live: Version | undefined;
   #pendingRestart: ConfigChangeView[] = [];
   #lastOutcome: UnitOutcome | undefined;
@@ -458,7 +457,7 @@ class ConfigUnit<T> implements Config<T> {
   ): Promise<void> {
     if (this.#subs.size === 0) return;
     const run = async (): Promise<void> => {
-      const failures = await inListener.run(true, () =>
+      const failures = await this.#inListener.run(true, () =>
         this.#subs.notify(
           {
             previous: previous?.value as DeepReadonly<T> | undefined,
@@ -484,7 +483,7 @@ class ConfigUnit<T> implements Config<T> {
     const link = this.#notifyTail.then(run);
     this.#notifyTail = link.catch(() => {});
     // A reload started by a listener is notified after the current notification ends.
-    if (!inListener.getStore()) await link;
+    if (!this.#inListener.getStore()) await link;
   }
 
   #snapshotInfo(entry: SnapshotEntry<Version>, steps: number): SnapshotInfo {

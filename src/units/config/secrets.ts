@@ -8,7 +8,11 @@
 import { isPlainObject } from './_values.js';
 import { compileKeyPattern, type KeyPattern, type KeySegments } from './key-path.js';
 
-/** What a redacted value is replaced with. */
+/**
+ * What a redacted value is replaced with.
+ * @example
+ * config.redacted(); // { llm: { model: 'gpt-4', apiKey: '[redacted]' } }
+ */
 export const REDACTED = '[redacted]';
 
 /**
@@ -16,6 +20,9 @@ export const REDACTED = '[redacted]';
  * (`authToken` → `auth_token`, `API-KEY` → `api_key`), so it matches `password`, `dbPass`,
  * `clientSecret`, `secrets`, `authToken`, `apiKey`, `privateKey`, `accessKey`, `credentials`,
  * but not `maxTokens`, `tokenLimit`, `passenger` or `compass`.
+ * @example
+ * // Also treat `*_dsn` keys as secret:
+ * createConfig({ files: ['config.yaml'], secretPattern: new RegExp(`${defaultSecretPattern.source}|(^|_)dsn$`) });
  */
 export const defaultSecretPattern: RegExp =
   /(^|_)(pass(word|wd|phrase)?|secrets?|token|api_?key|private_?key|access_?key|credentials?)$/;
