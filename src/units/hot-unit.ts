@@ -46,9 +46,9 @@ export interface VersionContext<P = unknown> {
   /** Logger bound to the unit. */
   readonly log: Logger;
   /**
-   * The new version's scope: resources created while preparing (a module's scope, a parsed
-   * file's watcher) are handed to it, so they end when the version is discarded or replaced.
-   * Start nothing live here: that belongs in `activate`, at commit.
+   * The new version's scope: resources created while preparing (a module's scope, a client
+   * the version uses) are handed to it. It ends when the version is discarded, or replaced and
+   * its last lease released. Start nothing live here: that belongs in `activate`, at commit.
    */
   readonly scope: Scope;
 }
@@ -92,9 +92,11 @@ export interface HotUnitOptions<T extends object, K extends string = never>
   /** Commit phase: reshapes the carried state (Erlang's `code_change`). A throw keeps the old version. */
   migrate?: Migrate;
   /**
-   * Commit phase, before the swap: starts what the version runs (timers, listeners) on its
-   * scope, which ends when the version is replaced. Runs again when a rollback brings the
-   * version back. Keep it synchronous: an `await` here lets old code run on carried state.
+   * Commit phase, before the swap: starts what brings the version new work (listeners, timers)
+   * on `scope`, which ends the moment the version stops being live: never two versions
+   * listening at once. (The version scope of `versionSource` lives on until the version's
+   * leases end.) Runs again when a rollback brings the version back. Keep it synchronous: an
+   * `await` here lets old code run on carried state.
    */
   activate?(version: NoInfer<T>, scope: Scope): void | PromiseLike<void>;
   /** Verify phase: checks the committed version; a throw rolls the reload back. */
@@ -146,6 +148,9 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
   // Committed versions, oldest first, the live one last; bounded by `keep`.
   readonly #history: Kept<T>[] = [];
   #generation = 0;
+  // What the live version's `activate` started; ended as soon as the version stops being live.
+  #activation: Scope | undefined;
+  #host: UnitHost | undefined;
 
   constructor(options: HotUnitOptions<T, K>) {
     if (typeof options.versionSource !== 'function') {
@@ -170,6 +175,7 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
   }
 
   attach(host: UnitHost): void {
+    this.#host = host;
     this.handle.attach(host);
   }
 
@@ -262,6 +268,8 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
     const handle = this.handle;
     const keys = options.state ?? [];
     let previous: Version<T> | undefined;
+    let previousActivation: Scope | undefined;
+    let activation: Scope | undefined;
     let committed = false;
     return {
       outcome: handle.ready ? 'refreshed' : 'added',
@@ -283,17 +291,34 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
             set: options.set,
           });
         }
-        if (options.activate) await options.activate(value, scope);
+        if (options.activate) {
+          activation = scope.child(`${this.name}@${generation}/activation`);
+          await options.activate(value, activation);
+        }
         previous = handle.swap(value, { scope, generation });
+        previousActivation = this.#activation;
+        this.#activation = activation;
         this.#generation = generation;
         committed = true;
+        // The replaced version stops taking new work now (its listeners, its timers); what it
+        // holds for work in flight (its version scope) stays until its leases end.
+        await this.#end(previousActivation);
       },
-      rollback: () => {
+      rollback: async () => {
         if (!committed) return;
         committed = false;
+        await this.#end(activation);
+        this.#activation = undefined;
         const replaced = handle.restore(previous);
         // The undone version may hold leases taken since commit: it ends when they do.
         if (replaced) void handle.retire(replaced);
+        if (previous && previousActivation && options.activate) {
+          const again = (previous.scope ?? scope).child(
+            `${this.name}@${previous.generation}/activation`,
+          );
+          this.#activation = again;
+          await options.activate(previous.value, again);
+        }
       },
       discard: async () => {
         await scope.dispose();
@@ -309,6 +334,14 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
         while (this.#history.length > this.#keep + 1) this.#history.shift();
       },
     };
+  }
+
+  async #end(activation: Scope | undefined): Promise<void> {
+    if (activation === undefined) return;
+    const { errors } = await activation.dispose();
+    for (const err of errors) {
+      this.#host?.log.warn({ err, unit: this.name }, 'ending an activation threw');
+    }
   }
 }
 

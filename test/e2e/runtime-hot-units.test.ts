@@ -215,6 +215,35 @@ describe('handles, delegation and scopes', () => {
     expect(unit.handle.delegateAll().greet('cy')).toBe('v2: hello cy');
   });
 
+  it('a rolled-back version listens again; never two versions at once', async () => {
+    runtime = createRuntime({ logger: false });
+    const bus = new EventEmitter();
+    const heard: number[] = [];
+    let failVerify = false;
+    const handle = runtime.register({
+      name: 'listener',
+      versionSource: ({ generation }) => ({ generation }),
+      activate(version, scope) {
+        scope.on(bus, 'ping', () => heard.push(version.generation));
+      },
+      verify() {
+        if (failVerify) throw new Error('not healthy');
+      },
+    });
+    await runtime.reload();
+    bus.emit('ping');
+    failVerify = true;
+    const report = await runtime.reload();
+    expect(report.units[0]).toMatchObject({ outcome: 'failed', phase: 'verify' });
+    expect(handle.current.generation).toBe(1);
+    bus.emit('ping');
+    failVerify = false;
+    await runtime.reload();
+    bus.emit('ping');
+    expect(heard).toEqual([1, 1, 3]);
+    expect(bus.listenerCount('ping')).toBe(1);
+  });
+
   it('a handle read before the first load says so', async () => {
     runtime = createRuntime({ logger: false });
     const handle = registerHotUnit(runtime, { name: 'late', versionSource: () => ({ x: 1 }) });

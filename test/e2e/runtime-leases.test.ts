@@ -3,6 +3,7 @@
  * the new one; an old version is disposed when its last lease ends, or when a drain timeout
  * passes (reported); drain refuses new work and lets in-flight work finish.
  */
+import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createRuntime,
@@ -27,11 +28,13 @@ interface Service {
   handle(request: Promise<string>): Promise<string>;
 }
 
-function setup(): { service: Handle<Service>; scopes: Scope[] } {
+function setup(bus = new EventEmitter()): { service: Handle<Service>; scopes: Scope[] } {
   runtime = createRuntime({ logger: false });
   const scopes: Scope[] = [];
   const service = runtime.register<Service>({
     name: 'service',
+    // New work arrives through this listener: only the live version may listen.
+    activate: (version, scope) => void scope.on(bus, 'request', () => version.generation),
     versionSource: ({ generation, scope }) => {
       scopes.push(scope);
       return {
@@ -48,7 +51,8 @@ function setup(): { service: Handle<Service>; scopes: Scope[] } {
 
 describe('leases', () => {
   it('in-flight work finishes on its old version while new work uses the new one', async () => {
-    const { service, scopes } = setup();
+    const bus = new EventEmitter();
+    const { service, scopes } = setup(bus);
     await runtime.reload();
     const slow = gate<string>();
     const inFlight = service.withLease((v) => v.handle(slow.promise));
@@ -60,9 +64,10 @@ describe('leases', () => {
     expect(report.units[0]?.outcome).toBe('refreshed');
     // New work: the new version.
     expect(await service.current.handle(Promise.resolve('fast'))).toBe('fast by generation 2');
-    // The old version is still alive for the work it is doing.
+    // The old version is still alive for the work it is doing, but takes no new work.
     expect(disposed).toEqual([]);
     expect(scopes[0]?.disposed).toBe(false);
+    expect(bus.listenerCount('request')).toBe(1);
     expect(service.versions().map((v) => [v.generation, v.state, v.leases])).toEqual([
       [1, 'retiring', 1],
       [2, 'live', 0],

@@ -415,6 +415,26 @@ describe('status', () => {
     expect(status.units.map((u) => u.generation)).toEqual([2, 2]);
   });
 
+  it('closes every unit in reverse order of registration, after the running reload', async () => {
+    runtime = createRuntime({ logger: false });
+    const closed: string[] = [];
+    for (const name of ['first', 'second', 'third']) {
+      runtime.add({
+        ...counterUnit(name, []).unit,
+        async close() {
+          closed.push(name);
+          if (name === 'second') throw new Error('second would not close');
+        },
+      });
+    }
+    const reloading = runtime.reload();
+    const result = await runtime.close();
+    expect((await reloading).ok).toBe(true);
+    expect(closed).toEqual(['third', 'second', 'first']);
+    expect(result.errors.map((e) => e.message)).toEqual(['second would not close']);
+    expect(runtime.units()).toEqual([]);
+  });
+
   it('rejects requests once closed', async () => {
     setup([['a']]);
     const closing = runtime.close();

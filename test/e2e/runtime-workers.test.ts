@@ -115,6 +115,29 @@ describe('pause and resume around a swap', () => {
   });
 });
 
+describe('workers without safe points', () => {
+  it('do not hold a reload when declared not pausable', async () => {
+    runtime = createRuntime({ logger: false, pauseTimeout: 10 });
+    const never = gate();
+    const worker = runtime.add(
+      createWorker({
+        name: 'fire-and-forget',
+        pausable: false,
+        stopTimeout: 10,
+        run: () => never.promise,
+      }),
+    );
+    const a = counterUnit('a', []);
+    runtime.add(a.unit);
+    await runtime.reload();
+    const report = await runtime.reload();
+    expect(report.ok).toBe(true);
+    expect(a.live).toBe(2);
+    expect(worker.state).toBe('running');
+    never.resolve();
+  });
+});
+
 describe('dead workers', () => {
   it('are restarted with exponential backoff, and reported', async () => {
     runtime = createRuntime({ logger: false });
