@@ -59,7 +59,11 @@ export type RuntimeEventName = keyof RuntimeEvents;
 /** A listener of event `E`. */
 export type RuntimeListener<E extends RuntimeEventName> = (payload: RuntimeEvents[E]) => void;
 
-/** Every event name, in a stable order. */
+/**
+ * Every event name, in a stable order.
+ * @example
+ * for (const name of runtimeEventNames) runtime.on(name, (payload) => trace(name, payload));
+ */
 export const runtimeEventNames = [
   'reload-start',
   'reload-end',
@@ -73,7 +77,11 @@ export const runtimeEventNames = [
   'lease-timeout',
 ] as const satisfies readonly RuntimeEventName[];
 
-/** The `node:diagnostics_channel` name of an event. */
+/**
+ * The `node:diagnostics_channel` name of an event (`hotswap:<event>`).
+ * @example
+ * diagnostics_channel.subscribe(runtimeChannelName('reload-end'), (m) => metrics.observe(m));
+ */
 export function runtimeChannelName(event: RuntimeEventName): string {
   return `hotswap:${event}`;
 }

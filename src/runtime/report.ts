@@ -105,7 +105,9 @@ const ownRoot = fileURLToPath(new URL('../', import.meta.url));
 
 /**
  * Where an error comes from in the user's code: the error's own `location`, else the first
- * stack frame outside hotswap, node internals and node_modules.
+ * stack frame outside hotswap, node internals and node_modules (then its `cause`).
+ * @example
+ * locateError(err); // { file: '/app/src/routes.ts', line: 12, column: 9 }
  */
 export function locateError(err: unknown, depth = 0): SourceLocation | undefined {
   if (isHotswapError(err) && err.location) return err.location;
@@ -185,7 +187,11 @@ export interface ReportFailure {
   error: SerializedError;
 }
 
-/** Every failure of a report: failed units, failed parts, resume and finalize errors. */
+/**
+ * Every failure of a report: failed units, failed parts, resume and finalize errors.
+ * @example
+ * for (const f of reportFailures(report)) chat.say(`${f.label}: ${f.error.message}`);
+ */
 export function reportFailures(report: Pick<ReloadReport, 'units'>): ReportFailure[] {
   const failures: ReportFailure[] = [];
   for (const unit of report.units) {
@@ -203,7 +209,12 @@ export function reportFailures(report: Pick<ReloadReport, 'units'>): ReportFailu
   return failures;
 }
 
-/** The human summary of a report (see {@link ReloadReport.summary}). */
+/**
+ * The human summary of a report (see {@link ReloadReport.summary}); file paths are shown
+ * relative to `cwd` when inside it.
+ * @example
+ * formatReport(report); // 'reload #3 (api): 2 refreshed, 4 unchanged in 12 ms'
+ */
 export function formatReport(
   report: Omit<ReloadReport, 'summary'>,
   cwd: string = process.cwd(),

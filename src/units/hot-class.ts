@@ -77,6 +77,9 @@ export function hot<T extends object, K extends string = never>(
 /**
  * The handle of the hot unit a class was registered under with {@link hot}.
  * Throws a `TypeError` for a class that was never decorated.
+ * @example
+ * const greeter = handleOf(Greeter); // stable across reloads
+ * greeter.current.greet('ada');      // the live instance
  */
 export function handleOf<T extends object>(cls: Constructor<T>): Handle<T> {
   const handle = handles.get(cls);

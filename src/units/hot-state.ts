@@ -87,6 +87,8 @@ export function restoreState<T>(version: T, state: HotState): void {
 /**
  * Runs `migrate` over `state`; a throw (or a promise: migrate is synchronous) becomes
  * `HS_ERR_UNIT_MIGRATE` naming the unit and the generations, with the user's error as cause.
+ * @example
+ * migrateState({ n: 1 }, (s) => ({ count: s.n }), { unit: 'c', from: 1, to: 2, direction: 'upgrade' });
  */
 export function migrateState(state: HotState, migrate: Migrate, info: MigrateInfo): HotState {
   let next: unknown;
@@ -122,6 +124,8 @@ export function migrateState(state: HotState, migrate: Migrate, info: MigrateInf
  * Commit phase: moves the named state from the outgoing version into the incoming one, through
  * `migrate` when given. Writes only into `to`; on a throw, `from` and its state are untouched.
  * @returns the state written into `to`
+ * @example
+ * carryState({ unit: 'counter', from: live, to: next, keys: ['count'], info: { from: 1, to: 2, direction: 'upgrade' } });
  */
 export function carryState<T>(options: CarryStateOptions<T>): HotState {
   const { unit, from, to, keys, migrate, info } = options;

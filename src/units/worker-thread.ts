@@ -9,13 +9,21 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { PauseGate } from './_pause-gate.js';
 
-/** Key of hotswap's control messages between a thread worker and its parent. */
+/**
+ * Key of hotswap's control messages between a thread worker and its parent.
+ * @example
+ * thread.postMessage({ [workerControlKey]: 'pause' }); // what the parent sends
+ */
 export const workerControlKey = 'hotswap.worker';
 
 /** A control message word: parent → thread `pause`/`resume`/`stop`, thread → parent `paused`. */
 export type WorkerControl = 'pause' | 'resume' | 'stop' | 'paused';
 
-/** True for a hotswap control message (other messages belong to the app). */
+/**
+ * True for a hotswap control message (other messages belong to the app).
+ * @example
+ * parentPort.on('message', (m) => { if (!isWorkerControl(m)) handleAppMessage(m); });
+ */
 export function isWorkerControl(
   message: unknown,
 ): message is { [workerControlKey]: WorkerControl } {
