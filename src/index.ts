@@ -19,7 +19,7 @@ export type {
   HotUpdate,
   ModuleNamespace,
 } from './loader/hot-types.js';
-export type { Loader, LoaderOptions, UpdateOptions } from './loader/loader.js';
+export type { Loader, LoaderOptions, UpdateFailure, UpdateOptions } from './loader/loader.js';
 export { createLoader } from './loader/loader.js';
 export type { Boundary } from './loader/propagate.js';
 export type { LoaderUpdate, UpdateOutcome } from './loader/update.js';
@@ -73,6 +73,8 @@ export type {
   SignalTriggersDisposer,
 } from './triggers/signals.js';
 export { installSignalTriggers } from './triggers/signals.js';
+export type { CodeUnit, CodeUnitOptions } from './units/code.js';
+export { createCodeUnit } from './units/code.js';
 export type {
   Config,
   ConfigChangeEvent,
@@ -134,6 +136,8 @@ export type {
   VersionSource,
 } from './units/hot-unit.js';
 export { createHotUnit, registerHotUnit } from './units/hot-unit.js';
+export type { ModuleExports, ModuleUnitOptions } from './units/module.js';
+export { createModuleUnit, hotModule } from './units/module.js';
 export type {
   PartResult,
   PauseOptions,

@@ -14,7 +14,7 @@ import { HotswapError, serializeError } from '../errors.js';
 import type { Graph, ModuleNode } from './graph.js';
 import type { HotHost } from './hot-context.js';
 import type { ModuleInstance } from './instance.js';
-import { type Boundary, propagate } from './propagate.js';
+import { propagate } from './propagate.js';
 import { Resolver } from './resolve.js';
 import { Staging } from './staging.js';
 import { type TransformOptions, transformModule } from './transform.js';
@@ -41,7 +41,37 @@ export interface LoaderOptions {
 export interface UpdateOptions {
   /** Files to re-evaluate even if their content did not change. */
   force?: Iterable<string>;
+  /**
+   * App files to load for the first time as part of this update (new entries, such as a module
+   * unit's file or a new command module). They become live only if the update commits.
+   */
+  roots?: Iterable<string>;
+  /**
+   * Apply what works: a changed file (or new root) whose new version fails is set aside with its
+   * error in `update.failures` and keeps its last good version, while the others go through.
+   * Without it, one failure fails the whole update. @default false
+   */
+  partial?: boolean;
 }
+
+/** A part of a partial update that failed and kept its last good version. */
+export interface UpdateFailure {
+  /** The changed, removed or new file whose update failed. */
+  file: string;
+  error: unknown;
+}
+
+type Part = {
+  kind: 'changed' | 'removed' | 'root';
+  file: string;
+  node?: ModuleNode;
+  plan?: ReturnType<typeof propagate>;
+};
+
+type StageAttempt =
+  | { kind: 'staged'; staging: Staging; plan: ReturnType<typeof propagate> }
+  | { kind: 'restart'; restart: NonNullable<ReturnType<typeof propagate>['restart']> }
+  | { kind: 'failed'; error: unknown; culprits: Set<Part> };
 
 /** The module graph of one app. Create with {@link createLoader}. */
 export interface Loader {
@@ -73,6 +103,8 @@ export interface Loader {
   has(file: string): boolean;
   /** The live namespace of an app file, if loaded. */
   namespace(file: string): Record<string, unknown> | undefined;
+  /** `import.meta.hot.data` of `file` (shared by all its versions), if it is in the graph. */
+  data(file: string): Record<string, unknown> | undefined;
   /** Generation (1, 2, …) of the live version of `file`, or 0. */
   generation(file: string): number;
   /** Every app file in the graph. */
@@ -173,55 +205,125 @@ class LoaderImpl implements Loader {
       changed.push(node);
     }
 
+    const roots = [...(options.roots ?? [])]
+      .map((f) => resolvePath(f))
+      .filter((f) => !this.graph.get(f)?.live);
     const host = { graph: this.graph, emit: (e: string, p: unknown) => this.#emit(e, p), release };
-    if (changed.length === 0 && removed.length === 0) {
+    if (changed.length === 0 && removed.length === 0 && roots.length === 0) {
       this.#pending.clear();
       return new LoaderUpdate({ host, outcome: 'unchanged' });
     }
 
-    const plan = propagate(changed, removed);
-    if (plan.restart) {
-      try {
-        // A broken file is reported as broken, not restarted into.
-        for (const node of changed)
-          transformModule(node.file, sources.get(node.file)!, this.transformOptions);
-      } catch (err) {
-        this.#failed(requested, err);
-        release();
-        throw err;
+    let parts: Part[] = [
+      ...changed.map(
+        (node): Part => ({ kind: 'changed', file: node.file, node, plan: propagate([node], []) }),
+      ),
+      ...removed.map(
+        (node): Part => ({ kind: 'removed', file: node.file, node, plan: propagate([], [node]) }),
+      ),
+      ...roots.map((file): Part => ({ kind: 'root', file })),
+    ];
+    const failures: UpdateFailure[] = [];
+    for (;;) {
+      const attempt = await this.#stage(parts, sources);
+      if (attempt.kind === 'restart') {
+        try {
+          // A broken file is reported as broken, not restarted into.
+          for (const node of changed)
+            transformModule(node.file, sources.get(node.file)!, this.transformOptions);
+        } catch (err) {
+          this.#failed(requested, err);
+          release();
+          throw err;
+        }
+        this.#pending.clear();
+        this.#emit('beforeFullReload', { path: attempt.restart.node.file });
+        return new LoaderUpdate({
+          host,
+          outcome: 'restart-required',
+          restart: restartError(attempt.restart),
+        });
       }
-      this.#pending.clear();
-      this.#emit('beforeFullReload', { path: plan.restart.node.file });
-      return new LoaderUpdate({
-        host,
-        outcome: 'restart-required',
-        restart: restartError(plan.restart),
-      });
+      if (attempt.kind === 'staged') {
+        const kept = new Set(parts.map((p) => p.file));
+        for (const failure of failures)
+          if (!kept.has(failure.file)) this.#pending.add(failure.file);
+        if (failures.length === 0) this.#pending.clear();
+        else for (const file of requested) if (kept.has(file)) this.#pending.delete(file);
+        return new LoaderUpdate({
+          host,
+          outcome: 'updated',
+          staging: attempt.staging,
+          changed: parts.filter((p) => p.kind === 'changed').map((p) => p.file),
+          removed: parts.filter((p) => p.kind === 'removed').map((p) => p.node!),
+          boundaries: attempt.plan.boundaries,
+          failures,
+          prepareMs: performance.now() - started,
+        });
+      }
+      // Failed: with `partial`, set the culprit parts aside and stage the rest again.
+      const culprits = options.partial ? parts.filter((p) => attempt.culprits.has(p)) : [];
+      if (culprits.length === 0) {
+        this.#failed(requested, attempt.error);
+        release();
+        throw attempt.error;
+      }
+      if (culprits.length === parts.length) {
+        // Every part failed: nothing to apply, and each keeps its last good version.
+        for (const part of culprits) failures.push({ file: part.file, error: attempt.error });
+        this.#failed(requested, attempt.error);
+        return new LoaderUpdate({ host, outcome: 'unchanged', failures });
+      }
+      for (const part of culprits) failures.push({ file: part.file, error: attempt.error });
+      parts = parts.filter((p) => !attempt.culprits.has(p));
     }
+  }
 
+  /** Stages `parts` together; on failure, says which parts the failing module belongs to. */
+  async #stage(parts: Part[], sources: Map<string, string>): Promise<StageAttempt> {
+    const changedNodes = parts.filter((p) => p.kind === 'changed').map((p) => p.node!);
+    const removedNodes = parts.filter((p) => p.kind === 'removed').map((p) => p.node!);
+    const plan = propagate(changedNodes, removedNodes);
+    if (plan.restart) return { kind: 'restart', restart: plan.restart };
     const staging = new Staging(this, plan.invalidated, sources);
+    const loadedBy = new Map<string, Part>();
+    let current: Part | undefined;
     try {
-      for (const node of plan.invalidated) staging.load(node.file);
+      for (const part of parts) {
+        current = part;
+        const before = new Set(staging.instances.keys());
+        const files =
+          part.kind === 'root' ? [part.file] : [...part.plan!.invalidated].map((n) => n.file);
+        for (const file of files) staging.load(file);
+        for (const node of staging.instances.keys())
+          if (!before.has(node)) loadedBy.set(node.file, part);
+      }
+      current = undefined;
       await staging.loadNatives();
       staging.link();
       staging.instantiate();
       for (const node of plan.invalidated) await staging.evaluate(staging.instances.get(node)!);
-    } catch (err) {
+      for (const part of parts) {
+        if (part.kind === 'root')
+          await staging.evaluate(staging.instances.get(staging.node(part.file))!);
+      }
+    } catch (error) {
       await this.#abandon(staging);
-      this.#failed(requested, err);
-      release();
-      throw err;
+      const culprits = new Set<Part>();
+      if (current) culprits.add(current);
+      const failing = staging.failingModule;
+      if (failing !== undefined) {
+        const owner = loadedBy.get(failing);
+        if (owner) culprits.add(owner);
+        for (const part of parts) {
+          if (part.plan && [...part.plan.invalidated].some((n) => n.file === failing))
+            culprits.add(part);
+        }
+      }
+      return { kind: 'failed', error, culprits };
     }
-    this.#pending.clear();
-    return new LoaderUpdate({
-      host,
-      outcome: 'updated',
-      staging,
-      changed: changed.map((n) => n.file),
-      removed,
-      boundaries: plan.boundaries as Boundary[],
-      prepareMs: performance.now() - started,
-    });
+    for (const part of parts) if (part.kind === 'root') staging.node(part.file).root = true;
+    return { kind: 'staged', staging, plan };
   }
 
   async update(files: Iterable<string>, options?: UpdateOptions): Promise<LoaderUpdate> {
@@ -246,12 +348,20 @@ class LoaderImpl implements Loader {
 
   readonly #owners = new Map<string, string>();
 
+  ownerOf(file: string): string | undefined {
+    return this.#owners.get(file);
+  }
+
   has(file: string): boolean {
     return this.graph.has(resolvePath(file));
   }
 
   namespace(file: string): Record<string, unknown> | undefined {
     return this.graph.get(resolvePath(file))?.live?.ns as Record<string, unknown> | undefined;
+  }
+
+  data(file: string): Record<string, unknown> | undefined {
+    return this.graph.get(resolvePath(file))?.data;
   }
 
   generation(file: string): number {
@@ -374,10 +484,6 @@ class LoaderImpl implements Loader {
     const load = new LoaderUpdate({ host, outcome: 'updated', staging, silent: true });
     load.commit();
     await load.finalize();
-    for (const node of staging.instances.keys()) {
-      const owner = this.#owners.get(node.file);
-      if (owner !== undefined) node.acceptedBy = owner;
-    }
     return instance;
   }
 

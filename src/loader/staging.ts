@@ -35,6 +35,8 @@ export interface StagingHost {
   readonly transformOptions: TransformOptions;
   /** Native `import()` of a URL, cached. */
   importNative(url: string, attributes: Record<string, string>): Promise<object>;
+  /** The owner (module unit) that accepts changes of `file`, if any. */
+  ownerOf(file: string): string | undefined;
   /** The `import()` function given to one instance's code. */
   dynamicImport(
     instance: ModuleInstance,
@@ -58,6 +60,8 @@ export class Staging {
   readonly #natives = new Map<ModuleInstance, Map<number, string>>();
   readonly #nativeNs = new Map<ModuleInstance, Map<number, object>>();
   readonly #linked = new Set<ModuleInstance>();
+  /** The module being processed when the last error was thrown (for partial updates). */
+  failingModule: string | undefined;
 
   constructor(
     host: StagingHost,
@@ -74,6 +78,7 @@ export class Staging {
     let node = this.#host.graph.get(file) ?? this.newNodes.get(file);
     if (!node) {
       node = new Node(file);
+      node.acceptedBy = this.#host.ownerOf(file);
       this.newNodes.set(file, node);
     }
     return node;
@@ -94,6 +99,7 @@ export class Staging {
     if (staged) return staged;
     if (node.live && !this.invalidated.has(node)) return node.live;
 
+    this.failingModule = node.file;
     const record = this.#recordFor(node);
     const generation = (node.live?.generation ?? 0) + 1;
     const instance = new ModuleInstance(node, record, generation, this);
@@ -180,8 +186,15 @@ export class Staging {
         instance.cells[i] = { ns: ns ?? Object.create(null) } satisfies Cell;
       });
     }
-    for (const instance of fresh) this.#checkImports(instance);
-    for (const instance of fresh) if (instance.node.live) this.#checkLiveImporters(instance);
+    for (const instance of fresh) {
+      this.failingModule = instance.node.file;
+      this.#checkImports(instance);
+    }
+    for (const instance of fresh) {
+      this.failingModule = instance.node.file;
+      if (instance.node.live) this.#checkLiveImporters(instance);
+    }
+    this.failingModule = undefined;
   }
 
   /** Creates each fresh instance's generator and defines its namespace (hoisted exports usable). */
@@ -234,6 +247,7 @@ export class Staging {
       .filter((dep): dep is ModuleNode => dep !== null)
       .map((dep) => this.instances.get(dep));
     const fail = (err: unknown): never => {
+      this.failingModule ??= instance.node.file;
       instance.status = 'errored';
       const error = isHotswapError(err) ? err : evaluationError(instance, err);
       (instance as { error?: unknown }).error = error;

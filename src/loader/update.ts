@@ -39,6 +39,8 @@ export class LoaderUpdate {
   readonly boundaries: readonly Boundary[];
   /** Why a restart is needed (outcome `restart-required`). */
   readonly restart: HotswapError | undefined;
+  /** Parts of a partial update that failed: they keep their last good version. */
+  readonly failures: readonly { file: string; error: unknown }[];
   /** Errors of accept/dispose/prune callbacks; the update stays committed. */
   readonly warnings: HotswapError[] = [];
   /** Time spent preparing (read, transform, link, evaluate), in milliseconds. */
@@ -61,7 +63,9 @@ export class LoaderUpdate {
     prepareMs?: number;
     /** A first-time load, not an update: no update events. */
     silent?: boolean;
+    failures?: { file: string; error: unknown }[];
   }) {
+    this.failures = init.failures ?? [];
     this.#silent = init.silent ?? false;
     this.#host = init.host;
     this.outcome = init.outcome;

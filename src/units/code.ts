@@ -1,0 +1,252 @@
+/**
+ * The code unit: an app's module graph (the loader) as one unit of a runtime. Its prepare builds
+ * the new versions of changed files (and first loads of newly owned files) beside the live ones;
+ * commit swaps them all at once; rollback undoes that exactly. Each changed file is a part: a
+ * file whose new version fails keeps its last good version while the others go through.
+ *
+ * Module units and command tables own files in the graph (`own()`); they depend on this unit and
+ * read their new namespaces from the update it prepared (`staged()`).
+ *
+ * Updates are all or nothing, except for files whose owner asked for per-part policy (a command
+ * table: one broken command keeps its last good version while the others reload). A failure in
+ * any other file — shared code, say — fails the whole reload and changes nothing.
+ */
+import type { Logger } from 'pino';
+import { serializeError } from '../errors.js';
+import { createLoader, type Loader, type LoaderOptions } from '../loader/loader.js';
+import type { LoaderUpdate } from '../loader/update.js';
+import type {
+  PartResult,
+  PrepareContext,
+  PreparedChange,
+  Unit,
+  UnitHost,
+  UnitStatus,
+} from './unit.js';
+
+/** Options of {@link createCodeUnit}. */
+export interface CodeUnitOptions {
+  /** Unit name. @default 'code' */
+  name?: string;
+  /** The app folder whose files are hot. @default process.cwd() */
+  root?: string;
+  /** Use this loader instead of creating one (e.g. the one `hotswap run` made). */
+  loader?: Loader;
+  /** Passed to `createLoader` when the unit makes its own. */
+  transform?: LoaderOptions['transform'];
+}
+
+/** The app's module graph as a unit. Create with {@link createCodeUnit}. */
+export interface CodeUnit extends Unit {
+  readonly loader: Loader;
+  /**
+   * Makes `file` a boundary owned by `owner`: changes stop there and the owner takes the new
+   * namespace. The file is loaded (as part of the next reload) if it is not yet. Returns a
+   * function that releases it (it is then pruned by a later update if nothing imports it).
+   */
+  own(file: string, owner: string, options?: { partial?: boolean }): () => void;
+  /**
+   * During a reload, after this unit prepared: the namespace `file` will have if the reload
+   * commits, when the update gives it a new version (changed, re-evaluated or first loaded).
+   */
+  staged(file: string): Record<string, unknown> | undefined;
+  /** During a reload: the error that kept `file` on its last good version, if any. */
+  stagedFailure(file: string): unknown;
+}
+
+/**
+ * Creates the code unit.
+ * @example
+ * const runtime = createRuntime();
+ * const code = runtime.add(createCodeUnit({ root: import.meta.dirname }));
+ */
+export function createCodeUnit(options: CodeUnitOptions = {}): CodeUnit {
+  return new CodeUnitImpl(options);
+}
+
+class CodeUnitImpl implements CodeUnit {
+  readonly name: string;
+  readonly kind = 'code';
+  readonly dependsOn: readonly string[] = [];
+  readonly loader: Loader;
+  readonly #owners = new Map<string, string>();
+  /** Owned files whose failure is isolated (the owner keeps their last good version). */
+  readonly #partial = new Set<string>();
+  readonly #ownsLoader: boolean;
+  #update: LoaderUpdate | undefined;
+  #generation = 0;
+  #lastOutcome: UnitStatus['lastOutcome'];
+  #lastError: UnitStatus['lastError'];
+  #log: Logger | undefined;
+
+  constructor(options: CodeUnitOptions) {
+    this.name = options.name ?? 'code';
+    this.#ownsLoader = options.loader === undefined;
+    this.loader =
+      options.loader ??
+      createLoader({
+        root: options.root ?? process.cwd(),
+        ...(options.transform ? { transform: options.transform } : {}),
+      });
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  attach(host: UnitHost): void {
+    this.#log = host.log;
+  }
+
+  own(file: string, owner: string, options: { partial?: boolean } = {}): () => void {
+    const release = this.loader.accept(file, owner);
+    this.#owners.set(file, owner);
+    if (options.partial) this.#partial.add(file);
+    return () => {
+      release();
+      if (this.#owners.get(file) === owner) {
+        this.#owners.delete(file);
+        this.#partial.delete(file);
+      }
+    };
+  }
+
+  staged(file: string): Record<string, unknown> | undefined {
+    const update = this.#update;
+    if (!update) return undefined;
+    const fresh = update.reevaluated.includes(file) || update.added.includes(file);
+    return fresh ? update.namespace(file) : undefined;
+  }
+
+  stagedFailure(file: string): unknown {
+    return this.#update?.failures.find((f) => f.file === file)?.error;
+  }
+
+  watchPaths(): readonly string[] {
+    return [this.loader.root];
+  }
+
+  async prepare(ctx: PrepareContext): Promise<PreparedChange | undefined> {
+    // Owned files not loaded yet are loaded now, inside the transaction.
+    const roots = [...this.#owners.keys()].filter((file) => !this.loader.has(file));
+    // Without known changes (an API or signal reload), every file in the graph is compared.
+    const files = ctx.changedFiles.size > 0 ? [...ctx.changedFiles] : this.loader.files();
+    let update: LoaderUpdate;
+    try {
+      update = await this.loader.prepareUpdate(files, { roots, partial: true });
+    } catch (err) {
+      this.#lastOutcome = 'failed';
+      this.#lastError = serializeError(err);
+      throw err;
+    }
+    const fatal = update.failures.find((f) => !this.#partial.has(f.file));
+    if (fatal) {
+      await update.discard();
+      this.#lastOutcome = 'failed';
+      this.#lastError = serializeError(fatal.error);
+      throw fatal.error;
+    }
+    if (update.outcome === 'unchanged') {
+      if (update.failures.length === 0) return undefined;
+      // Only isolated parts changed, and all of them failed: report them, apply nothing.
+      const failed = update.failures.map(
+        (f): PartResult => ({
+          name: f.file,
+          file: f.file,
+          outcome: 'failed',
+          error: serializeError(f.error),
+        }),
+      );
+      this.#update = update;
+      const clear = (): void => {
+        if (this.#update === update) this.#update = undefined;
+      };
+      return {
+        outcome: 'refreshed',
+        summary: `${failed.length} failed`,
+        parts: failed,
+        commit() {},
+        rollback: clear,
+        discard: clear,
+        finalize: () => {
+          clear();
+          this.#lastOutcome = 'failed';
+          this.#lastError = failed[0]?.error;
+        },
+      };
+    }
+    if (update.outcome === 'restart-required') {
+      this.#lastOutcome = 'restart-required';
+      const file = update.restart?.location?.file;
+      return {
+        outcome: 'restart-required',
+        summary: update.restart?.message ?? 'restart required',
+        restartRequired: file ? [file] : [],
+        commit() {},
+        rollback() {},
+        discard() {},
+      };
+    }
+    this.#update = update;
+    const parts: PartResult[] = [
+      ...update.changed.map((file): PartResult => ({ name: file, file, outcome: 'refreshed' })),
+      ...update.added.map((file): PartResult => ({ name: file, file, outcome: 'added' })),
+      ...update.removed.map((file): PartResult => ({ name: file, file, outcome: 'removed' })),
+      ...update.failures.map(
+        (f): PartResult => ({
+          name: f.file,
+          file: f.file,
+          outcome: 'failed',
+          error: serializeError(f.error),
+        }),
+      ),
+    ];
+    const importers = update.reevaluated.length - update.changed.length;
+    const clear = (): void => {
+      if (this.#update === update) this.#update = undefined;
+    };
+    return {
+      outcome: this.#generation === 0 ? 'added' : 'refreshed',
+      summary: `${update.changed.length + update.added.length} file(s)${importers > 0 ? ` +${importers} importer(s)` : ''}${update.failures.length > 0 ? `, ${update.failures.length} failed` : ''}`,
+      parts,
+      commit: () => {
+        update.commit();
+        this.#generation++;
+      },
+      rollback: async () => {
+        if (update.state !== 'committed') return;
+        this.#generation--;
+        clear();
+        await update.rollback();
+      },
+      discard: async () => {
+        clear();
+        await update.discard();
+      },
+      finalize: async () => {
+        clear();
+        await update.finalize();
+        this.#lastOutcome = update.failures.length > 0 ? 'failed' : 'refreshed';
+        this.#lastError = update.failures[0] ? serializeError(update.failures[0].error) : undefined;
+        for (const warning of update.warnings)
+          this.#log?.warn({ err: warning, unit: this.name }, warning.message);
+      },
+    };
+  }
+
+  status(): UnitStatus {
+    return {
+      name: this.name,
+      kind: this.kind,
+      generation: this.#generation,
+      state: 'active',
+      ...(this.#lastOutcome ? { lastOutcome: this.#lastOutcome } : {}),
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+      details: { modules: this.loader.size, owned: this.#owners.size, root: this.loader.root },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsLoader) await this.loader.close();
+  }
+}
