@@ -46,6 +46,19 @@ export interface CodeUnit extends Unit {
    */
   own(file: string, owner: string, options?: { partial?: boolean }): () => void;
   /**
+   * Registers a discoverer for `owner` (a command table): at the start of every prepare it lists
+   * the files the owner wants now; new ones are owned (with `options`) and loaded in the same
+   * update, so a new file is part of the same transaction as everything else. Files it stops
+   * listing stay owned until the owner releases them (at its commit). Returns an unregister.
+   */
+  discover(
+    owner: string,
+    list: () => readonly string[],
+    options?: { partial?: boolean },
+  ): () => void;
+  /** Releases `file` if `owner` owns it (a removed command). Pruned by a later update. */
+  release(file: string, owner: string): void;
+  /**
    * During a reload, after this unit prepared: the namespace `file` will have if the reload
    * commits, when the update gives it a new version (changed, re-evaluated or first loaded).
    */
@@ -72,6 +85,8 @@ class CodeUnitImpl implements CodeUnit {
   readonly #owners = new Map<string, string>();
   /** Owned files whose failure is isolated (the owner keeps their last good version). */
   readonly #partial = new Set<string>();
+  readonly #releases = new Map<string, () => void>();
+  readonly #discoverers = new Map<string, { list: () => readonly string[]; partial: boolean }>();
   readonly #ownsLoader: boolean;
   #update: LoaderUpdate | undefined;
   #generation = 0;
@@ -99,16 +114,34 @@ class CodeUnitImpl implements CodeUnit {
   }
 
   own(file: string, owner: string, options: { partial?: boolean } = {}): () => void {
-    const release = this.loader.accept(file, owner);
+    const accepted = this.loader.accept(file, owner);
     this.#owners.set(file, owner);
     if (options.partial) this.#partial.add(file);
-    return () => {
-      release();
+    const release = (): void => {
+      accepted();
       if (this.#owners.get(file) === owner) {
         this.#owners.delete(file);
         this.#partial.delete(file);
+        this.#releases.delete(file);
       }
     };
+    this.#releases.set(file, release);
+    return release;
+  }
+
+  discover(
+    owner: string,
+    list: () => readonly string[],
+    options: { partial?: boolean } = {},
+  ): () => void {
+    this.#discoverers.set(owner, { list, partial: options.partial ?? false });
+    return () => {
+      this.#discoverers.delete(owner);
+    };
+  }
+
+  release(file: string, owner: string): void {
+    if (this.#owners.get(file) === owner) this.#releases.get(file)?.();
   }
 
   staged(file: string): Record<string, unknown> | undefined {
@@ -127,6 +160,9 @@ class CodeUnitImpl implements CodeUnit {
   }
 
   async prepare(ctx: PrepareContext): Promise<PreparedChange | undefined> {
+    for (const [owner, { list, partial }] of this.#discoverers) {
+      for (const file of list()) if (!this.#owners.has(file)) this.own(file, owner, { partial });
+    }
     // Owned files not loaded yet are loaded now, inside the transaction.
     const roots = [...this.#owners.keys()].filter((file) => !this.loader.has(file));
     // Without known changes (an API or signal reload), every file in the graph is compared.
