@@ -57,6 +57,9 @@ export const errorCodes = {
   HS_ERR_TRIGGER_DENIED: 'the requester is not allowed to trigger this',
   HS_ERR_CONTROL_REQUEST: 'a control request is malformed or unknown',
   HS_ERR_CONTROL_UNREACHABLE: 'the running process could not be reached',
+  HS_ERR_CONTROL_LISTEN:
+    'an operator server could not start (name taken by a live process, unsafe folder, no token)',
+  HS_ERR_SYSTEMD_NOTIFY: 'a notification to systemd (sd_notify) could not be sent',
   HS_ERR_WATCHER_FAILED: 'the file watcher could not watch or read a path',
   // layer 5: cli
   HS_ERR_CLI_USAGE: 'the command line is malformed',
