@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, release, totalmem, type } from 'node:os';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -26,6 +26,7 @@ import {
   type Plan,
   type Session,
 } from './peers/scenarios.js';
+import { sleep } from './peers/stats.js';
 import {
   markdownTable,
   type Sizes,
@@ -161,6 +162,25 @@ async function runTool(tool: Tool, ctx: ToolContext, plan: typeof fullPlan | typ
   return result;
 }
 
+/**
+ * Waits up to 2 minutes for the 1-minute load average to fall below 1: other work on a 2-core
+ * machine slows every tool, restarting ones most (a full run under a load of 4–5 measured
+ * restarts ~1.8× slower than on a quiet machine).
+ */
+async function waitForQuiet(): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  if (loadavg()[0]! < 1) return;
+  log(`machine busy (load ${loadavg()[0]!.toFixed(1)}): waiting up to 2 min for it to quiet down`);
+  while (loadavg()[0]! >= 1 && Date.now() < deadline) await sleep(5_000);
+  log(`starting at load ${loadavg()[0]!.toFixed(1)}`);
+}
+
+function loadSummary(loads: readonly number[]): string {
+  if (loads.length === 0) return 'not sampled';
+  const mean = loads.reduce((a, b) => a + b, 0) / loads.length;
+  return `mean ${mean.toFixed(1)}, max ${Math.max(...loads).toFixed(1)}`;
+}
+
 function version(pkg: string): string {
   try {
     const path = join(root, 'node_modules', pkg, 'package.json');
@@ -188,6 +208,9 @@ async function main(): Promise<void> {
   }
   const nodeVersion = (await promisify(execFile)(ctx.node, ['--version'])).stdout.trim();
   await mkdir(workDir, { recursive: true });
+  if (!values.quick) await waitForQuiet();
+  const loads: number[] = [];
+  const sampler = setInterval(() => loads.push(loadavg()[0]!), 5_000);
   log(
     `${selected.length} tools, ${values.quick ? 'quick' : 'full'} run, children on Node ${nodeVersion}`,
   );
@@ -198,6 +221,7 @@ async function main(): Promise<void> {
     results.push(await runTool(tool, ctx, plan));
   }
 
+  clearInterval(sampler);
   const table = markdownTable(tableRows(results, plan, sizes));
   process.stdout.write(`\n${table}\n\n`);
   for (const r of results) {
@@ -213,13 +237,18 @@ async function main(): Promise<void> {
     .replace('T', ' ')
     .replace(/\.\d+Z$/, ' UTC');
   const args = process.argv.slice(2);
-  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  // Says how it was really run: `npm run bench` builds first, a direct `tsx bench/run.ts` does not.
+  const viaNpm = process.env.npm_lifecycle_event === 'bench';
+  const command = viaNpm
+    ? `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`
+    : ['tsx bench/run.ts', ...args].join(' ');
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const section = [
     `Measured ${when} with \`${command}\` (${minutes} min).`,
     '',
     `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()}; apps on Node ${nodeVersion}. ` +
-      `Versions: tsx ${version('tsx')}, nodemon ${version('nodemon')}, dynohot ${version('dynohot')}, hot-hook ${version('hot-hook')}, vite ${version('vite')}.`,
+      `Versions: tsx ${version('tsx')}, nodemon ${version('nodemon')}, dynohot ${version('dynohot')}, hot-hook ${version('hot-hook')}, vite ${version('vite')}. ` +
+      `1-minute load average during the run (the harness and the app under test included): ${loadSummary(loads)}.`,
     '',
     table,
   ].join('\n');

@@ -260,7 +260,8 @@ export async function measureTwoWrites(s: Session, reps: number): Promise<TwoWri
     await s.write(a);
     await sleep(Math.max(0, 30 - (performance.now() - start)));
     await s.write(b);
-    await s.waitFor(b, performance.now() + s.servedTimeout);
+    // A lost write waits this out: shorter than an edit's timeout, still ample for either kind.
+    await s.waitFor(b, performance.now() + s.servedTimeout / 2);
     await sleep(s.settleMs * 2);
     const final = await s.get();
     if (final.status !== 200 || final.value !== b) lost++;
