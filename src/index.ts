@@ -139,6 +139,25 @@ export { createHotUnit, registerHotUnit } from './units/hot-unit.js';
 export type { ModuleExports, ModuleUnitOptions } from './units/module.js';
 export { createModuleUnit, hotModule } from './units/module.js';
 export type {
+  ServiceCloseInfo,
+  ServiceCloseReason,
+  ServiceConfigChange,
+  ServiceConfigSource,
+  ServiceContext,
+  ServiceHandle,
+  ServiceOptions,
+  ServiceRegistry,
+  ServiceRuntime,
+  ServiceState,
+  ServiceStep,
+  ServiceStraggler,
+  ServiceSwapInfo,
+  ServiceTimeouts,
+  ServiceUnit,
+  SwapListener,
+} from './units/service.js';
+export { createService, registerService } from './units/service.js';
+export type {
   PartResult,
   PauseOptions,
   PrepareContext,

@@ -19,6 +19,11 @@ export interface RuntimeEvents {
     kind: ReloadKind;
     trigger: Trigger;
     coalesced: Trigger[];
+    /**
+     * Units asked for (`all` for every unit), before dependents were added: a unit that is in
+     * `units` but not here came as a dependent (services rebuild only when asked for).
+     */
+    requested: string[] | 'all';
     /** Units in the transaction, in dependency order. */
     units: string[];
   };

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { HotswapError, type SerializedError, serializeError } from '../errors.js';
 import type { Handle, Lease } from '../units/handle.js';
 import { type HotUnitOptions, registerHotUnit, type UnitRegistry } from '../units/hot-unit.js';
+import { registerService, type ServiceHandle, type ServiceOptions } from '../units/service.js';
 import type { Trigger, Unit, UnitHost, UnitNotice } from '../units/unit.js';
 import { nearestNames } from './_suggest.js';
 import { createDrain, type DrainOptions, type DrainResult } from './drain.js';
@@ -108,6 +109,11 @@ export interface Runtime extends UnitRegistry {
   units(): Unit[];
   /** Registers a module-like unit (see `createHotUnit`) and returns its handle. */
   register<T extends object, K extends string = never>(options: HotUnitOptions<T, K>): Handle<T>;
+  /**
+   * Registers a service (see `createService`): a long-lived instance swapped blue/green, and
+   * returns its handle. The next reload brings it up.
+   */
+  service<T>(name: string, options: ServiceOptions<T>): ServiceHandle<T>;
   /**
    * Reloads units as one transaction and resolves its report; never rejects for a failed
    * reload (the report says what failed), only for unknown unit names or a closed runtime.
@@ -218,7 +224,13 @@ class RuntimeImpl implements Runtime {
     // A cycle can only close when its last unit arrives: refuse that unit, keep the rest.
     orderUnits([...this.#units.values(), unit], { ignoreUnknown: true });
     const log = this.log.child({ unit: unit.name });
-    const host: UnitHost = { log, notify: (notice) => this.#onNotice(unit, notice) };
+    // `runtime` lets units that act on the runtime (services: drain refusal, follow-up
+    // reloads) find it without being handed it twice.
+    const host: UnitHost & { readonly runtime: Runtime } = {
+      log,
+      notify: (notice) => this.#onNotice(unit, notice),
+      runtime: this,
+    };
     this.#units.set(unit.name, unit);
     this.#records.set(unit.name, {});
     this.#logs.set(unit.name, log);
@@ -262,6 +274,10 @@ class RuntimeImpl implements Runtime {
 
   register<T extends object, K extends string = never>(options: HotUnitOptions<T, K>): Handle<T> {
     return registerHotUnit(this, options);
+  }
+
+  service<T>(name: string, options: ServiceOptions<T>): ServiceHandle<T> {
+    return registerService(this, name, options);
   }
 
   reload(options: ReloadOptions = {}): Promise<ReloadReport> {

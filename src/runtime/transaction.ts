@@ -125,6 +125,7 @@ export async function runTransaction(input: TransactionInput): Promise<ReloadRep
     kind: input.kind,
     trigger: input.trigger,
     coalesced: input.coalesced,
+    requested: input.requested,
     units: entries.map((e) => e.unit.name),
   });
 
