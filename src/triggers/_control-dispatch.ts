@@ -111,9 +111,7 @@ export function createControlHandler(
       case 'rehash':
         return rehash(runtime, trigger);
       case 'rollback':
-        return runtime.rollback(request.unit, request.steps ?? 1, {
-          trigger: { ...trigger, kind: 'rollback', detail: `${context.kind} request` },
-        });
+        return runtime.rollback(request.unit, request.steps ?? 1, { trigger });
       case 'drain':
         return runtime.drain({
           ...(request.timeout === undefined ? {} : { timeout: request.timeout }),

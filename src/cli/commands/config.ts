@@ -28,6 +28,7 @@ import {
   type TextStyle,
 } from '../../units/config/index.js';
 import { exitCodes } from '../exit-codes.js';
+import { registerRemote } from './config-remote.js';
 
 /** Where a command reads and writes; the process streams by default. */
 export interface CommandIO {
@@ -386,7 +387,7 @@ export function register(program: Command): void {
   const config = program
     .command('config')
     .description(
-      'Validate and drive layered configuration (offline; a running process later through its control socket).',
+      'Validate and drive layered configuration: offline (validate, interactive), or in a running process through its control socket (reload, rollback, snapshots, show).',
     );
 
   sharedOptions(
@@ -423,4 +424,6 @@ export function register(program: Command): void {
         }),
       );
     });
+
+  registerRemote(config);
 }
