@@ -114,6 +114,9 @@ async function apply(files: Iterable<string>, force?: Iterable<string>): Promise
   send({ type: 'reloaded', ms, files: update.reevaluated.length });
 }
 
+// The channel to the supervisor must not keep the app alive: an app that is done exits, as it
+// would without hotswap (in watch mode the watcher keeps the process up).
+process.channel?.unref();
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'reload-all') {
     schedule(() => {
