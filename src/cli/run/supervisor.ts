@@ -54,10 +54,13 @@ export async function runSupervised(options: SupervisorOptions): Promise<number>
     proc.on('exit', (code, signal) => {
       if (proc !== child || restarting || stopping) return;
       exitCode = code ?? (signal ? 128 : 1);
+      if (!options.watch) {
+        stop(exitCode);
+        return;
+      }
       note(
         colors.dim(`app exited (${signal ?? `code ${code}`}); waiting for a change to restart…`),
       );
-      if (!options.watch) stop(exitCode);
     });
     proc.stdin?.on('error', () => {});
     return proc;
