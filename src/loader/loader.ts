@@ -18,13 +18,14 @@ import { propagate } from './propagate.js';
 import { Resolver } from './resolve.js';
 import { Staging } from './staging.js';
 import { type TransformOptions, transformModule } from './transform.js';
+import { transformOptionsFromTsconfig } from './tsconfig.js';
 import { LoaderUpdate } from './update.js';
 
 /** Options of {@link createLoader}. */
 export interface LoaderOptions {
   /** Folder of the app: files under it (outside node_modules) are hot. */
   root: string;
-  /** Passed to the TypeScript/JSX transform. */
+  /** Passed to the TypeScript/JSX transform. @default read from `<root>/tsconfig.json` */
   transform?: TransformOptions;
   /**
    * Called after an update finalized when a module called `import.meta.hot.invalidate()`:
@@ -145,7 +146,7 @@ class LoaderImpl implements Loader {
     this.#options = options;
     this.root = resolvePath(options.root);
     this.resolver = new Resolver(this.root);
-    this.transformOptions = options.transform ?? {};
+    this.transformOptions = options.transform ?? transformOptionsFromTsconfig(this.root);
     this.hotHost = {
       resolveDep: (specifier, from) => {
         try {

@@ -90,6 +90,8 @@ export class Resolver {
   }
 
   #resolvePackage(specifier: string, parentFile: string, at?: Position): Resolved {
+    // Helpers the transform injects (legacy decorators) come with hotswap, not with the app.
+    if (specifier.startsWith('@oxc-project/runtime/')) parentFile = fileURLToPath(import.meta.url);
     // Package resolution depends on the importer's folder (nested node_modules, package scope).
     const parentDir = resolvePath(parentFile, '..');
     const key = `${parentDir}\0${specifier}`;

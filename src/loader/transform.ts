@@ -65,6 +65,10 @@ export interface TransformOptions {
   jsx?: JsxOptions;
   /** Legacy (`experimentalDecorators`) decorators. @default false */
   legacyDecorators?: boolean;
+  /** With legacy decorators: emit design-type metadata (`emitDecoratorMetadata`). @default false */
+  emitDecoratorMetadata?: boolean;
+  /** Keep every import that is not marked `type` (`verbatimModuleSyntax`). @default false (TS elision) */
+  onlyRemoveTypeImports?: boolean;
 }
 
 const target = `node${process.versions.node.split('.')[0]}`;
@@ -99,7 +103,15 @@ export function transformModule(
       lang: ext === '.tsx' ? 'tsx' : ext === '.jsx' ? 'jsx' : typescript.has(ext) ? 'ts' : 'js',
       sourceType: 'module',
       ...(options.jsx === undefined ? {} : { jsx: options.jsx }),
-      ...(options.legacyDecorators ? { decorator: { legacy: true } } : {}),
+      ...(options.legacyDecorators
+        ? {
+            decorator: {
+              legacy: true,
+              emitDecoratorMetadata: options.emitDecoratorMetadata ?? false,
+            },
+          }
+        : {}),
+      ...(options.onlyRemoveTypeImports ? { typescript: { onlyRemoveTypeImports: true } } : {}),
     });
     const error = out.errors.find((e) => e.severity === 'Error');
     if (error) {

@@ -214,4 +214,35 @@ describe('loader semantics', () => {
     expect(stack).toContain(`${app.path('boom.ts')}:6:9`);
     expect(stack).not.toContain('?v=');
   });
+
+  it('follows the app tsconfig: verbatimModuleSyntax keeps value imports, so a missing name is a link error', async () => {
+    setup({
+      'tsconfig.json':
+        '{ "compilerOptions": { "verbatimModuleSyntax": true } /* comments allowed */ }\n',
+      'lib.ts': 'export const present = 1;\n',
+      'main.ts': "import { absent } from './lib.ts';\nexport const x = 1;\n",
+    });
+    await expect(loader.import('./main.ts')).rejects.toSatisfy((e: unknown) =>
+      isHotswapError(e, 'HS_ERR_LOADER_LINK'),
+    );
+  });
+
+  it('elides unused imports like tsc does when the tsconfig does not say otherwise', async () => {
+    setup({
+      'lib.ts': 'export const present = 1;\n',
+      'main.ts': "import { absent } from './lib.ts';\nexport const x = 1;\n",
+    });
+    const main = await loader.import<Ns>('./main.ts');
+    expect(main.x).toBe(1);
+  });
+
+  it('runs legacy decorators when the tsconfig enables experimentalDecorators', async () => {
+    setup({
+      'tsconfig.json': '{ "compilerOptions": { "experimentalDecorators": true } }\n',
+      'main.ts':
+        'const seen: string[] = [];\nfunction log(_t: object, key: string) { seen.push(key); }\nclass Service { @log run() {} }\nexport const decorated = seen;\nexport { Service };\n',
+    });
+    const main = await loader.import<Ns>('./main.ts');
+    expect(main.decorated).toEqual(['run']);
+  });
 });
