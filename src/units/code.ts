@@ -8,8 +8,9 @@
  * read their new namespaces from the update it prepared (`staged()`).
  *
  * Updates are all or nothing, except for files whose owner asked for per-part policy (a command
- * table: one broken command keeps its last good version while the others reload). A failure in
- * any other file — shared code, say — fails the whole reload and changes nothing.
+ * table: one broken command keeps its last good version while the others reload; the owner
+ * reports it as one of its parts). A failure in any other file — shared code, say — fails the
+ * whole reload and changes nothing.
  */
 import type { Logger } from 'pino';
 import { serializeError } from '../errors.js';
@@ -87,6 +88,8 @@ class CodeUnitImpl implements CodeUnit {
   readonly #partial = new Set<string>();
   readonly #releases = new Map<string, () => void>();
   readonly #discoverers = new Map<string, { list: () => readonly string[]; partial: boolean }>();
+  /** Owned files this unit loaded as update roots (entries of the graph until released). */
+  readonly #rooted = new Set<string>();
   readonly #ownsLoader: boolean;
   #update: LoaderUpdate | undefined;
   #generation = 0;
@@ -123,6 +126,7 @@ class CodeUnitImpl implements CodeUnit {
         this.#owners.delete(file);
         this.#partial.delete(file);
         this.#releases.delete(file);
+        if (this.#rooted.delete(file)) unroot(this.loader, file);
       }
     };
     this.#releases.set(file, release);
@@ -165,6 +169,7 @@ class CodeUnitImpl implements CodeUnit {
     }
     // Owned files not loaded yet are loaded now, inside the transaction.
     const roots = [...this.#owners.keys()].filter((file) => !this.loader.has(file));
+    for (const file of roots) this.#rooted.add(file);
     // Without known changes (an API or signal reload), every file in the graph is compared.
     const files = ctx.changedFiles.size > 0 ? [...ctx.changedFiles] : this.loader.files();
     let update: LoaderUpdate;
@@ -184,8 +189,9 @@ class CodeUnitImpl implements CodeUnit {
     }
     if (update.outcome === 'unchanged') {
       if (update.failures.length === 0) return undefined;
-      // Only isolated parts changed, and all of them failed: report them, apply nothing.
-      const failed = update.failures.map(
+      // Only isolated parts changed, and all of them failed: their owners report them (under
+      // their own part names, once), nothing is applied.
+      const failed = this.#ownFailures(update).map(
         (f): PartResult => ({
           name: f.file,
           file: f.file,
@@ -199,7 +205,7 @@ class CodeUnitImpl implements CodeUnit {
       };
       return {
         outcome: 'refreshed',
-        summary: `${failed.length} failed`,
+        summary: `${update.failures.length} failed`,
         parts: failed,
         commit() {},
         rollback: clear,
@@ -207,7 +213,7 @@ class CodeUnitImpl implements CodeUnit {
         finalize: () => {
           clear();
           this.#lastOutcome = 'failed';
-          this.#lastError = failed[0]?.error;
+          this.#lastError = serializeError(update.failures[0]?.error);
         },
       };
     }
@@ -228,7 +234,7 @@ class CodeUnitImpl implements CodeUnit {
       ...update.changed.map((file): PartResult => ({ name: file, file, outcome: 'refreshed' })),
       ...update.added.map((file): PartResult => ({ name: file, file, outcome: 'added' })),
       ...update.removed.map((file): PartResult => ({ name: file, file, outcome: 'removed' })),
-      ...update.failures.map(
+      ...this.#ownFailures(update).map(
         (f): PartResult => ({
           name: f.file,
           file: f.file,
@@ -270,6 +276,14 @@ class CodeUnitImpl implements CodeUnit {
     };
   }
 
+  /**
+   * Failures this unit reports as its own parts: those of files whose owner has per-part policy
+   * (a command table) are reported by that owner, so one failure is one line of the report.
+   */
+  #ownFailures(update: LoaderUpdate): readonly { file: string; error: unknown }[] {
+    return update.failures.filter((f) => !(this.#partial.has(f.file) && this.#owners.has(f.file)));
+  }
+
   status(): UnitStatus {
     return {
       name: this.name,
@@ -285,4 +299,16 @@ class CodeUnitImpl implements CodeUnit {
   async close(): Promise<void> {
     if (this.#ownsLoader) await this.loader.close();
   }
+}
+
+/**
+ * A file loaded as an update root is an entry of the graph, which is never pruned. Once its
+ * owner releases it (a removed command), it must stop being one so the update that sees it
+ * deleted prunes it and disposes its last version's scope. Loaders made by `createLoader`
+ * expose their graph to their own units; another loader keeps the file until it closes.
+ */
+function unroot(loader: Loader, file: string): void {
+  const graph = (loader as { graph?: Map<string, { root: boolean }> }).graph;
+  const node = graph?.get(file);
+  if (node) node.root = false;
 }
