@@ -29,7 +29,12 @@ const config = runtime.add(
     files: ['config.yaml'],
     cwd: appDir,
     env: false,
-    schema: v.object({ greeting: v.pipe(v.string(), v.minLength(1)), punctuation: v.string() }),
+    schema: v.object({
+      greeting: v.pipe(v.string(), v.minLength(1)),
+      punctuation: v.string(),
+      // A secret by its name: never printed by `hotswap config show`, reports or logs.
+      apiKey: v.optional(v.string()),
+    }),
   }),
 );
 hotModule<Greeter>(runtime, {
