@@ -43,6 +43,7 @@ const sizes: Sizes = { small: 10, large: 1000 };
 const fullPlan = {
   latencyReps: { hot: 20, restart: 10 },
   memoryCheckpoints: [100, 500],
+  memoryEvery: 50,
   memoryRestarts: 3,
   coldSpawns: 3,
   loadReloads: 20,
@@ -54,6 +55,7 @@ const fullPlan = {
 const quickPlan = {
   latencyReps: { hot: 3, restart: 3 },
   memoryCheckpoints: [10, 30],
+  memoryEvery: 10,
   memoryRestarts: 2,
   coldSpawns: 1,
   loadReloads: 5,
@@ -78,6 +80,7 @@ async function runTool(tool: Tool, ctx: ToolContext, plan: typeof fullPlan | typ
     latency: {},
     cold: { small: [], large: [] },
     errors: {},
+    misses: [],
   };
   const unavailable = await tool.unavailable(ctx);
   if (unavailable) {
@@ -107,6 +110,7 @@ async function runTool(tool: Tool, ctx: ToolContext, plan: typeof fullPlan | typ
     try {
       await run(session);
     } finally {
+      result.misses.push(...session.misses);
       await session.stop();
     }
   };
@@ -228,7 +232,13 @@ async function main(): Promise<void> {
     for (const [name, error] of Object.entries(r.errors)) {
       process.stdout.write(`${r.tool.label} — ${name}: ${error.split('\n')[0]}\n`);
     }
+    if (r.misses.length) {
+      process.stdout.write(
+        `${r.tool.label} — ${r.misses.length} edits never served; first: ${r.misses[0]}\n`,
+      );
+    }
   }
+  log('raw results and every miss: bench/.work/results.json');
   await writeFile(join(workDir, 'results.json'), JSON.stringify(results, null, 2));
 
   const cpu = cpus();

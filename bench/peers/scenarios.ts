@@ -15,6 +15,8 @@ export interface Plan {
   readonly latencyReps: number;
   /** Reload counts at which memory is read, after the read at 0. */
   readonly memoryCheckpoints: readonly [number, number];
+  /** Memory is also read every this many reloads, for the growth slope. */
+  readonly memoryEvery: number;
   /** For restarting tools: restarts before the second memory read. */
   readonly memoryRestarts: number;
   readonly coldSpawns: number;
@@ -35,6 +37,8 @@ export class Session {
   #counter = 0;
   /** The value last written to the leaf. */
   current = 'v0';
+  /** What the app answered and printed when an edit was never served, for results.json. */
+  readonly misses: string[] = [];
 
   constructor(tool: Tool, fixture: Fixture, app: AppProcess) {
     this.tool = tool;
@@ -44,7 +48,8 @@ export class Session {
 
   /** How long to wait for an edit to be served before calling it lost. */
   get servedTimeout(): number {
-    return this.tool.kind === 'restart' ? 20_000 : 5_000;
+    // Ten times the slowest p90 of a hot tool here; a restart of 1000 modules under load takes seconds.
+    return this.tool.kind === 'restart' ? 20_000 : 3_000;
   }
 
   /** Pause after an edit was served, so late watcher events of that edit do not leak into the next. */
@@ -67,7 +72,17 @@ export class Session {
     const start = performance.now();
     await this.write(value);
     const seen = await this.waitFor(value, start + this.servedTimeout);
+    if (seen === undefined) await this.#recordMiss(value);
     return seen === undefined ? undefined : seen - start;
+  }
+
+  async #recordMiss(value: string): Promise<void> {
+    const reply = await this.get();
+    const answer = reply.status === 0 ? (reply.error ?? 'error') : `${reply.status} ${reply.body}`;
+    this.misses.push(
+      `${this.fixture.options.modules} modules, ${value} never served; answer: ${answer.slice(0, 300)}; ` +
+        `app output: ${this.app.output.slice(-6).join(' ⏎ ').slice(0, 600)}`,
+    );
   }
 
   /** Time at which a reply first showed `value`, or undefined past `deadline`. */
@@ -185,7 +200,18 @@ export async function measureMemory(
   const first = await readMemory(s, 0);
   const points: MemoryPoint[] = [first];
   const restarts = s.tool.kind === 'restart';
-  const checkpoints = restarts ? [plan.memoryRestarts] : plan.memoryCheckpoints;
+  const [, last] = plan.memoryCheckpoints;
+  const checkpoints = restarts
+    ? [plan.memoryRestarts]
+    : [
+        ...new Set([
+          ...plan.memoryCheckpoints,
+          ...Array.from(
+            { length: Math.floor(last / plan.memoryEvery) },
+            (_, i) => (i + 1) * plan.memoryEvery,
+          ),
+        ]),
+      ].sort((a, b) => a - b);
   let done = 0;
   let unserved = 0;
   let missedInARow = 0;

@@ -4,6 +4,7 @@ import type {
   BrokenResult,
   LatencyResult,
   LoadScenarioResult,
+  MemoryPoint,
   MemoryResult,
   Plan,
   TwoWritesResult,
@@ -24,6 +25,8 @@ export interface ToolResult {
   broken?: BrokenResult;
   /** Step name → error message, for steps that threw. */
   errors: Record<string, string>;
+  /** Edits never served: what the app answered and printed then. */
+  misses: string[];
 }
 
 /** Module counts of the two trees. */
@@ -40,7 +43,25 @@ function latencyCell(r: ToolResult, key: 'small' | 'large', step: string): strin
   return l.unserved ? `${text} (${l.unserved} of ${l.edits} edits never served)` : text;
 }
 
-function memoryCells(r: ToolResult): [string, string, string] {
+/** Bytes of heap per reload: the least-squares slope of heapUsed over reloads. */
+function heapSlope(points: readonly MemoryPoint[]): number | undefined {
+  if (points.length < 2) return undefined;
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p.reloads, 0) / n;
+  const my = points.reduce((a, p) => a + p.heapUsed, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.reloads - mx) * (p.heapUsed - my);
+    den += (p.reloads - mx) ** 2;
+  }
+  return den === 0 ? undefined : num / den;
+}
+
+function memoryCells(
+  r: ToolResult,
+  checkpoints: readonly [number, number],
+): [string, string, string] {
   const m = r.memory;
   if (!m) return r.errors.memory ? ['error', 'error', 'error'] : ['—', '—', '—'];
   const unserved = m.unserved ? ` (${m.unserved} reloads never served)` : '';
@@ -52,15 +73,13 @@ function memoryCells(r: ToolResult): [string, string, string] {
     const rss = m.points.map((p) => mb(p.rss)).join(' → ');
     return [`${heap}${label}${note}`, `${rss}${label}`, 'restarts: fresh process'];
   }
-  const heap = m.points.map((p) => mb(p.heapUsed)).join(' / ');
-  const rss = m.points.map((p) => mb(p.rss)).join(' / ');
-  const last = m.points.at(-1);
-  const mid = m.points[1];
-  let growth = '—';
-  if (last && mid && last.reloads > mid.reloads) {
-    // From the first checkpoint on: the first reloads also warm caches and JIT.
-    growth = `${((last.heapUsed - mid.heapUsed) / 1024 / (last.reloads - mid.reloads)).toFixed(1)}`;
-  }
+  const shown = [0, ...checkpoints].map((n) => m.points.find((p) => p.reloads === n));
+  const heap = shown.map((p) => mb(p?.heapUsed)).join(' / ');
+  const rss = shown.map((p) => mb(p?.rss)).join(' / ');
+  // From the first checkpoint on (the first reloads also warm caches and the JIT), the
+  // least-squares slope over every read, so one early or late collection does not decide it.
+  const slope = heapSlope(m.points.filter((p) => p.reloads >= checkpoints[0]));
+  const growth = slope === undefined ? '—' : (slope / 1024).toFixed(1);
   return [`${heap}${note}`, rss, growth];
 }
 
@@ -105,7 +124,7 @@ export function tableRows(
     `cold start ${sizes.small} / ${sizes.large} modules, ms`,
     `heap after 0 / ${c1} / ${c2} reloads, MB`,
     `RSS after 0 / ${c1} / ${c2} reloads, MB`,
-    `heap growth per reload (${c1}→${c2}), KB`,
+    `heap growth per reload (slope ${c1}→${c2}), KB`,
     `${plan.loadReloads} reloads of ${sizes.large} modules under ${plan.loadRate} req/s: failed / sent, p99 ms`,
     `two writes 30 ms apart, ${sizes.small} modules: lost`,
     `syntax error → throwing module → fix, ${sizes.small} modules: failed / sent while broken; recovery ms`,
@@ -123,7 +142,7 @@ export function tableRows(
       latencyCell(r, 'small', 'latency small'),
       latencyCell(r, 'large', 'latency large'),
       coldCell(r),
-      ...memoryCells(r),
+      ...memoryCells(r, plan.memoryCheckpoints),
       loadCell(r),
       twoWritesCell(r),
       brokenCell(r),
