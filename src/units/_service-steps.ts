@@ -35,11 +35,15 @@ export function stepError(
   cause: unknown,
   hint?: string,
 ): HotswapError {
-  return new HotswapError(
+  const error = new HotswapError(
     stepCodes[step],
     `${service}: ${stepWords[step]} of generation ${generation} failed: ${oneLine(cause)}`,
     { unit: service, cause, ...(hint === undefined ? {} : { hint }) },
   );
+  // Its frames are the service machinery; where it went wrong is the cause's stack, which
+  // reports then locate (the user's create, start or health check).
+  error.stack = `${error.name}: ${error.message}`;
+  return error;
 }
 
 /** Why a step was stopped before it finished. */
