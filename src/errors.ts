@@ -48,6 +48,8 @@ export const errorCodes = {
   HS_ERR_COMMAND_SHAPE: 'a command module does not export the expected shape',
   HS_ERR_COMMAND_CONFLICT:
     'two command modules clash (same bind, or names that differ only by case)',
+  HS_ERR_COMMAND_UNKNOWN: 'no command has this name or bind',
+  HS_ERR_COMMAND_FOLDER: 'a command folder does not exist or is not a folder',
   // services
   HS_ERR_SERVICE_CREATE: 'creating a new service instance failed',
   HS_ERR_SERVICE_START: 'starting a new service instance failed',

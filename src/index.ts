@@ -76,6 +76,16 @@ export { installSignalTriggers } from './triggers/signals.js';
 export type { CodeUnit, CodeUnitOptions } from './units/code.js';
 export { createCodeUnit } from './units/code.js';
 export type {
+  Command,
+  CommandDefinition,
+  CommandFailure,
+  CommandOverrides,
+  CommandTable,
+  CommandTableOptions,
+  CommandTableUnit,
+} from './units/commands.js';
+export { commandTable, createCommandTable, defineCommand } from './units/commands.js';
+export type {
   Config,
   ConfigChangeEvent,
   ConfigChangeView,
