@@ -5,7 +5,8 @@
  * watcher waits for the lock, which turns "one reload per checkout" from a timing hope into a
  * guarantee, and never reloads a half-switched tree whose files come from two branches.
  */
-import { lstat, readFile, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { lstat, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isAbsent } from './_fingerprint.js';
 
@@ -36,13 +37,29 @@ export async function findIndexLock(path: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** True while one of `locks` exists and is younger than {@link GIT_LOCK_MAX_AGE_MS}. */
+/**
+ * How recently git must have written its index for a batch to wait as if the lock were held: a
+ * checkout that finished before the watcher's first probe (a fast one, or a loaded machine) still
+ * has events in flight, and they belong in the same batch.
+ */
+export const GIT_INDEX_RECENT_MS = 250;
+
+/**
+ * True while one of `locks` exists and is younger than {@link GIT_LOCK_MAX_AGE_MS}, or while the
+ * index next to it was written less than {@link GIT_INDEX_RECENT_MS} ago.
+ */
 export async function isGitBusy(locks: Iterable<string>): Promise<boolean> {
   const checks = [...locks].map(async (lock) => {
     try {
-      const stats = await stat(lock);
+      // Synchronous: this probe runs before every batch, and an async stat would wait in libuv's
+      // threadpool behind chokidar's folder re-reads (see `observe` in _fingerprint.ts).
+      const stats = statSync(lock);
       return Date.now() - stats.ctimeMs < GIT_LOCK_MAX_AGE_MS;
     } catch {
+      // No lock: git may have just finished (it renames the lock over the index).
+      try {
+        return Date.now() - statSync(lock.slice(0, -'.lock'.length)).ctimeMs < GIT_INDEX_RECENT_MS;
+      } catch {}
       // Absent (the normal case) or unreadable: either way nothing to wait for.
       return false;
     }

@@ -63,16 +63,17 @@ describe('settle scheduler (fake clock)', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('waits while busy, then one more window, beyond maxWait', async () => {
+  it('waits while busy, then one longer window (afterBusy), beyond maxWait', async () => {
     let busy = true;
-    const { settle, runs } = make({ busy: async () => busy });
+    const { settle, runs } = make({ busy: async () => busy, afterBusy: 40 });
     settle.poke();
     await vi.advanceTimersByTimeAsync(1_000);
     expect(runs).toEqual([]);
     busy = false;
-    await vi.advanceTimersByTimeAsync(15);
+    // The probe that sees the lock gone comes within one settle window, then afterBusy runs.
+    await vi.advanceTimersByTimeAsync(35);
     expect(runs).toEqual([]);
-    await vi.advanceTimersByTimeAsync(15);
+    await vi.advanceTimersByTimeAsync(25);
     expect(runs).toHaveLength(1);
     settle.close();
   });

@@ -14,6 +14,14 @@ export interface SettleOptions {
   maxWait: number;
   /** Asked when a round is due; while it resolves true, the round waits. */
   busy?: () => Promise<boolean>;
+  /**
+   * Quiet time after `busy` stopped answering true (git released its index lock): the last of a
+   * checkout's events may still be in flight (files in folders the checkout created are seen only
+   * once chokidar has read those folders), so this window is much longer than `settle`. Checkouts
+   * are rare: their latency does not matter, one consistent batch does.
+   * @default max(settle, 100)
+   */
+  afterBusy?: number;
   /** Starts a round. Call {@link Settle.done} when it has finished. */
   run(): void;
   /** Receives a rejection of `busy`. */
@@ -77,7 +85,8 @@ export function createSettle(options: SettleOptions): Settle {
         } else if (waitedForBusy) {
           // Events written just before the lock went away may still be in flight.
           waitedForBusy = false;
-          open();
+          firstAt = lastAt = now();
+          arm(options.afterBusy ?? Math.max(settle, 100));
         } else {
           // Events that arrived while probing restart the quiet window.
           const rest = Math.min(lastAt + settle, firstAt + maxWait) - now();

@@ -49,7 +49,7 @@ export interface WatcherOptions {
   ignored?: (path: string) => boolean;
   /**
    * Quiet time in ms after the last event before a batch is handed over; each event restarts it.
-   * @default 15
+   * @default 3
    */
   settle?: number;
   /**
@@ -93,7 +93,7 @@ export interface Watcher {
   close(): Promise<void>;
 }
 
-const DEFAULT_SETTLE_MS = 15;
+const DEFAULT_SETTLE_MS = 3;
 const DEFAULT_MAX_WAIT_MS = 200;
 
 interface Watched {
@@ -165,6 +165,9 @@ export function createWatcher(options: WatcherOptions): Watcher {
 
   function hint(path: string): void {
     if (closed || !targets.relevant(path)) return;
+    // Only news extends the quiet window: chokidar's own event for a file arrives well after the
+    // raw one (its stat waits behind its folder re-reads), and must not delay the batch.
+    if (pending.has(path)) return;
     pending.add(path);
     scheduler.poke();
   }
