@@ -9,7 +9,12 @@ import * as v from 'valibot';
 import { HotswapError, type SerializedError } from '../errors.js';
 import { nearestNames } from '../runtime/_suggest.js';
 
-/** Version of the wire protocol, in `ping` replies and index entries. */
+/**
+ * Version of the wire protocol, in `ping` replies and index entries.
+ * @example
+ * const { protocol } = await client.request<{ protocol: number }>({ op: 'ping' });
+ * if (protocol !== controlProtocol) console.warn('the process speaks another protocol');
+ */
 export const controlProtocol = 1;
 
 /** Longest request line accepted, in bytes (requests are a few hundred bytes). */
@@ -77,7 +82,11 @@ export type ControlRequest = v.InferOutput<typeof requestSchema>;
 /** The name of a control operation. */
 export type ControlOp = ControlRequest['op'];
 
-/** Every operation, in the order `help` lists them. */
+/**
+ * Every operation.
+ * @example
+ * controlOps.includes('rehash'); // true
+ */
 export const controlOps: readonly ControlOp[] = [
   'ping',
   'status',
@@ -94,7 +103,11 @@ export const controlOps: readonly ControlOp[] = [
   'config.rollback',
 ];
 
-/** Operations that only read: safe to allow to a read-only token. */
+/**
+ * Operations that only read: what a read-only socket or token should allow.
+ * @example
+ * await serveHttpControl(runtime, { token, allow: readOnlyOps });
+ */
 export const readOnlyOps: readonly ControlOp[] = [
   'ping',
   'status',

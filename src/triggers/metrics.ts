@@ -31,7 +31,11 @@ export interface OperatorMetrics {
   close(): void;
 }
 
-/** The outcome label of a report: `ok`, `rolled_back` (committed, then undone) or `failed`. */
+/**
+ * The outcome label of a report: `ok`, `rolled_back` (committed, then undone) or `failed`.
+ * @example
+ * runtime.on('reload-end', ({ report }) => log.info(reloadOutcome(report)));
+ */
 export function reloadOutcome(report: ReloadReport): 'ok' | 'rolled_back' | 'failed' {
   if (report.ok) return 'ok';
   return report.rolledBack ? 'rolled_back' : 'failed';

@@ -8,7 +8,11 @@ import type { ReloadReport } from '../runtime/report.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Trigger } from '../units/unit.js';
 
-/** Names of the runtime's config units, in registration order. */
+/**
+ * Names of the runtime's config units, in registration order.
+ * @example
+ * configUnitNames(runtime); // ['config']
+ */
 export function configUnitNames(runtime: Runtime): string[] {
   return runtime
     .units()

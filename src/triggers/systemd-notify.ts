@@ -83,7 +83,12 @@ function which(command: string): string | undefined {
   return undefined;
 }
 
-/** CLOCK_MONOTONIC in microseconds: libuv's hrtime reads CLOCK_MONOTONIC on Linux. */
+/**
+ * CLOCK_MONOTONIC in microseconds (libuv's hrtime reads CLOCK_MONOTONIC on Linux), the clock
+ * systemd's `MONOTONIC_USEC` is in.
+ * @example
+ * await notifier.notify({ RELOADING: 1, MONOTONIC_USEC: monotonicMicros().toString() });
+ */
 export function monotonicMicros(): bigint {
   return process.hrtime.bigint() / 1000n;
 }
