@@ -312,6 +312,9 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
   // What the runtime's current transaction was asked for (from its `reload-start` event).
   #transaction: { id: number; kind: string; requested?: readonly string[] | 'all' } | undefined;
   #building = 0;
+  // Highest generation ever committed: numbers are never reused, even after a rollback (the
+  // undone instance may still be draining under its number).
+  #highest = 0;
   #failedFirst = false;
   #closed = false;
   #swaps = 0;
@@ -325,6 +328,8 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
   readonly #cut = new Map<number, number>();
   // Why an instance the handle ends is closed, when it is not a plain retirement.
   readonly #reasons = new Map<number, ServiceCloseReason>();
+  // Generations still leased when the service itself closed.
+  readonly #leasedAtClose = new Set<number>();
 
   constructor(name: string, options: ServiceOptions<T>) {
     if (typeof name !== 'string' || name === '') {
@@ -452,6 +457,7 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
     this.#offRuntime?.();
     clearTimeout(this.#drainTimer);
     this.#deadlines.clear();
+    for (const v of this.#inner.versions()) if (v.leases > 0) this.#leasedAtClose.add(v.generation);
     await this.#inner.close();
   }
 
@@ -528,7 +534,7 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
   // ── bringing up an instance ──────────────────────────────────────────────────────────────
 
   async #build(ctx: PrepareContext): Promise<Built<T>> {
-    const generation = this.#inner.generation + 1;
+    const generation = this.#highest + 1;
     const scope = createScope(`${this.name}@${generation}`);
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(ctx.signal.reason);
@@ -637,6 +643,7 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
         }
         builtBefore = this.#builtOn;
         if (configGeneration !== undefined) this.#builtOn = configGeneration;
+        this.#highest = Math.max(this.#highest, generation);
         committed = true;
       },
       rollback: () => {
@@ -724,7 +731,10 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
       return;
     }
     const next = pending.length < leased.length ? Math.max(...pending) : Math.min(...pending);
-    this.#drainTimer = setTimeout(() => this.#checkDrain(), Math.max(1, Math.ceil(next - now)));
+    // An infinite drainTimeout waits for the leases alone (and no timer may overflow).
+    if (!Number.isFinite(next)) return;
+    const delay = Math.min(2_147_483_647, Math.max(1, Math.ceil(next - now)));
+    this.#drainTimer = setTimeout(() => this.#checkDrain(), delay);
     // A drain timer alone must not keep a process alive that has nothing else to do.
     this.#drainTimer.unref();
   }
@@ -735,7 +745,8 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
     this.#cut.delete(version.generation);
     const reason = this.#closed ? 'closed' : (this.#reasons.get(version.generation) ?? 'retired');
     this.#reasons.delete(version.generation);
-    await this.#close(instance, version.generation, reason, cut);
+    const forced = cut !== undefined || this.#leasedAtClose.delete(version.generation);
+    await this.#close(instance, version.generation, reason, forced);
     if (cut !== undefined) {
       const error = new HotswapError(
         'HS_ERR_LEASE_TIMEOUT',
@@ -759,7 +770,7 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
     instance: T,
     generation: number,
     reason: ServiceCloseReason,
-    cut?: number,
+    forced = false,
   ): Promise<void> {
     const close = this.#options.close;
     if (close === undefined) return;
@@ -769,7 +780,7 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
           service: this.name,
           generation,
           reason,
-          forced: cut !== undefined,
+          forced,
           signal,
         }),
       );

@@ -192,6 +192,35 @@ describe('swap', () => {
     expect(rec.instances[0]?.closed).toBeUndefined();
   });
 
+  it('generations are never reused: an undone instance still draining keeps its number', async () => {
+    const { rec, handle } = setup();
+    const checker = counterUnit('checker', [], { dependsOn: ['db'] });
+    runtime.add(checker.unit);
+    await runtime.reload();
+    // Work that leases generation 2 between its commit and the rollback.
+    let held: ReturnType<typeof handle.lease> | undefined;
+    handle.onSwap((next) => {
+      if (next.generation === 2) held = handle.lease();
+    });
+    checker.faults.verify = () => new Error('db answers wrong');
+    expect((await runtime.reload()).ok).toBe(false);
+    checker.faults.verify = undefined;
+    expect((await runtime.reload()).ok).toBe(true);
+    expect(handle.generation).toBe(3);
+    expect(handle.versions().map((v) => [v.generation, v.state, v.leases])).toEqual([
+      [2, 'retiring', 1],
+      [3, 'live', 0],
+    ]);
+    const closed = nextEvent(runtime, 'version-disposed', (e) => e.generation === 2);
+    held?.release();
+    await closed;
+    expect(rec.instances.map((i) => [i.generation, i.closed?.reason])).toEqual([
+      [1, 'retired'],
+      [2, 'discarded'],
+      [3, undefined],
+    ]);
+  });
+
   it('a discarded preparation (another unit failed to prepare) closes the new instance', async () => {
     const { rec, handle } = setup();
     const other = counterUnit('other', []);
@@ -493,11 +522,17 @@ describe('leases and drain', () => {
     expect(rec.journal.filter((l) => l.endsWith('forced'))).toEqual([]);
   });
 
-  it('runtime close closes the live instance', async () => {
-    const { rec } = setup();
+  it('runtime close closes every instance, telling which were still leased', async () => {
+    const { rec, handle } = setup();
     await runtime.reload();
+    const lease = handle.lease();
+    await runtime.reload({ units: 'db' });
     await runtime.close();
-    expect(rec.instances[0]?.closed?.reason).toBe('closed');
+    expect(rec.instances.map((i) => [i.generation, i.closed?.reason, i.closed?.forced])).toEqual([
+      [1, 'closed', true],
+      [2, 'closed', false],
+    ]);
+    expect(lease.released).toBe(true);
   });
 });
 
