@@ -4,11 +4,12 @@
  * rolled back, 2 usage, 3 cannot reach the process); finding the process by name, pid, socket
  * or as the only one; stale sockets; SIGHUP and SIGUSR2 logged with their report.
  */
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce } from '../helpers/build-once.js';
-import { type Demo, makeRunDir, runCli, startDemo } from '../helpers/operator-demo.js';
+import { cliBin, type Demo, makeRunDir, runCli, startDemo } from '../helpers/operator-demo.js';
 import { killAll } from '../helpers/process.js';
 
 beforeAll(() => buildOnce(['dist/cli/bin.js', 'dist/operator.js', 'dist/index.js']), 180_000);
@@ -256,6 +257,36 @@ describe('commands against one running process', () => {
     expect(name.stderr).toContain('no process named other');
     expect(name.stderr).toContain(`running: operator-demo (pid ${demo.pid})`);
     expect((await demo.cli(['status', '--pid', '1'])).code).toBe(3);
+  });
+
+  it('colours its output on a terminal only', async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOTSWAP_RUNTIME_DIR: demo.runDir,
+      TERM: 'xterm-256color',
+    };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    const run = (command: string, args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d;
+        });
+        child.on('error', reject);
+        child.on('close', () => resolve(out));
+      });
+    const piped = await run(process.execPath, [cliBin, 'status']);
+    expect(piped).toContain('operator-demo');
+    expect(piped).not.toContain('\x1b[');
+    // `script` gives the command a pseudo-terminal, as an operator's shell does.
+    const onTty = await run('script', [
+      '-qec',
+      `${process.execPath} ${cliBin} status`,
+      '/dev/null',
+    ]);
+    expect(onTty).toContain('\x1b[32midle\x1b[39m');
   });
 
   it('SIGHUP rehashes and SIGUSR2 reloads, each logged with its report', async () => {
