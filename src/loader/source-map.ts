@@ -86,6 +86,9 @@ export class ModuleTrace {
   }
 }
 
+/** Widest line a code frame shows, in characters. */
+const FRAME_WIDTH = 120;
+
 /**
  * A code frame: the lines around `position` with a caret under the column.
  * @example
@@ -100,15 +103,30 @@ export function codeFrame(source: string, position: Position, context = 2): stri
   const last = Math.min(lines.length, position.line + context);
   const width = String(last).length;
   const out: string[] = [];
+  // Long lines (minified code, a 100 KB literal) are clipped to a window around the column.
+  const start = Math.max(0, position.column - 1 - FRAME_WIDTH / 2);
+  const windowOf = (text: string): number =>
+    Math.min(start, Math.max(0, text.length - FRAME_WIDTH));
+  const clip = (text: string): string => {
+    if (text.length <= FRAME_WIDTH) return text;
+    const from = windowOf(text);
+    const head = from > 0 ? '…' : '';
+    const tail = from + FRAME_WIDTH < text.length ? '…' : '';
+    return `${head}${text.slice(from, from + FRAME_WIDTH)}${tail}`;
+  };
   for (let n = first; n <= last; n++) {
     const text = (lines[n - 1] ?? '').replace(/\t/g, '  ');
     const marker = n === position.line ? '>' : ' ';
-    out.push(`${marker} ${String(n).padStart(width)} | ${text}`.trimEnd());
+    out.push(`${marker} ${String(n).padStart(width)} | ${clip(text)}`.trimEnd());
     if (n === position.line) {
-      const before = (lines[n - 1] ?? '')
+      let caret = (lines[n - 1] ?? '')
         .slice(0, Math.max(0, position.column - 1))
-        .replace(/\t/g, '  ');
-      out.push(`  ${' '.repeat(width)} | ${' '.repeat(before.length)}^`);
+        .replace(/\t/g, '  ').length;
+      if (text.length > FRAME_WIDTH) {
+        const from = windowOf(text);
+        caret = caret - from + (from > 0 ? 1 : 0);
+      }
+      out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, caret))}^`);
     }
   }
   return out.join('\n');

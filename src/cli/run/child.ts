@@ -39,6 +39,16 @@ const loader = createLoader({
 let started = false;
 let failing = false;
 let lastError = '';
+/** Batches seen so far: an error is shown only if no newer batch follows it at once. */
+let batches = 0;
+/** A failed update whose error waits to be shown (see `reportFailure`). */
+let pendingError: NodeJS.Timeout | undefined;
+/**
+ * How long an error waits for a newer batch before it is printed. A large file is written in
+ * several chunks and a batch may catch it half-written: the next batch (a few ms later) brings the
+ * rest, and the transient error is noise, never the final state.
+ */
+const ERROR_GRACE_MS = 25;
 
 /** Prints an error unless it is the very one printed last (a retry that failed the same way). */
 function logError(err: unknown): void {
@@ -46,6 +56,21 @@ function logError(err: unknown): void {
   if (text === lastError) return;
   lastError = text;
   log(text);
+}
+
+/** Shows a failed update after a short grace, unless a newer batch has arrived by then. */
+function reportFailure(err: unknown): void {
+  clearTimeout(pendingError);
+  const batch = batches;
+  failing = true;
+  pendingError = setTimeout(() => {
+    pendingError = undefined;
+    if (batch !== batches) return;
+    const first = lastError === '';
+    const before = lastError;
+    logError(err);
+    if (first || lastError !== before) log(colors.dim('the last good version keeps running'));
+  }, ERROR_GRACE_MS);
 }
 
 /** Whether a batch can matter to the app: a file in the graph, or one the loader could import. */
@@ -86,11 +111,7 @@ async function apply(files: Iterable<string>, force?: Iterable<string>): Promise
   try {
     update = await loader.update(files, force ? { force } : undefined);
   } catch (err) {
-    const first = !failing;
-    failing = true;
-    const before = lastError;
-    logError(err);
-    if (first || lastError !== before) log(colors.dim('the last good version keeps running'));
+    reportFailure(err);
     send({ type: 'failed' });
     return;
   }
@@ -108,7 +129,10 @@ async function apply(files: Iterable<string>, force?: Iterable<string>): Promise
   }
   log(formatUpdate(root, update, ms));
   for (const warning of update.warnings) log(`${colors.yellow('!')} ${warning.message}`);
-  if (failing) log(`${colors.green('✔')} recovered`);
+  clearTimeout(pendingError);
+  pendingError = undefined;
+  // "recovered" only follows an error the user saw.
+  if (failing && lastError !== '') log(`${colors.green('✔')} recovered`);
   failing = false;
   lastError = '';
   send({ type: 'reloaded', ms, files: update.reevaluated.length });
@@ -130,6 +154,7 @@ const watcher = settings.watch
   ? createWatcher({
       paths: [root],
       onBatch: (batch) => {
+        batches++;
         if (debug)
           log(
             colors.dim(
