@@ -111,6 +111,8 @@ export interface Broker {
   readonly url: string;
   /** The broker's log lines (stderr). */
   readonly log: readonly string[];
+  /** Resolves the first log line (past or future) matching `pattern`. */
+  waitForLog(pattern: RegExp): Promise<string>;
   /** Stops the broker and removes its folder. */
   stop(): Promise<void>;
 }
@@ -194,6 +196,7 @@ async function startOnce(bin: string, options: BrokerOptions): Promise<Broker> {
     ports,
     url: `mqtt://127.0.0.1:${port}`,
     log: child.stderr,
+    waitForLog: (pattern) => child.waitFor('stderr', pattern),
     stop: cleanup,
   };
 }
