@@ -6,6 +6,7 @@
  * a cross-site form cannot press the buttons.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -27,6 +28,16 @@ const goodGreeter = `export function greet(name: string, greeting: string, punct
   return \`\${greeting}, \${name}\${punctuation}\`;
 }
 `;
+
+/** GETs a URL with a forged Host header (fetch cannot set one). */
+function statusWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
 
 /** The computed style of the red tint layer, read in the page (the suite has no DOM types). */
 const tintStyle = `(() => {
@@ -187,6 +198,8 @@ describe.skipIf(!chromiumPath)('the dashboard in Chromium', () => {
       headers: { 'x-hotswap-token': token, origin: 'http://evil.example' },
     });
     expect(foreign.status).toBe(403);
+    // DNS rebinding: a page on another name that resolves to 127.0.0.1 sends its own Host.
+    expect(await statusWithHost(demo.dashboard, 'evil.example')).toBe(421);
     expect(await reloads()).toBe(before);
   });
 });
