@@ -41,33 +41,41 @@ function executable(path: string): boolean {
 }
 
 /**
- * Reads `test/.work/system-deps.json`. When the file is missing (the suite was run alone, before
- * any `npm test`), the usual install paths are probed instead.
+ * Reads `test/.work/system-deps.json` (or `file`). When it does not exist (a suite run alone,
+ * before any `npm test`), the usual install paths are probed instead.
  */
-export function mosquittoAvailability(): MosquittoAvailability {
+export function mosquittoAvailability(file = statusFile): MosquittoAvailability {
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) {
+    for (const path of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto']) {
+      if (executable(path)) return { available: true, path };
+    }
+    return {
+      available: false,
+      reason: `mosquitto is not installed, and ${file} does not exist: run \`node scripts/system-deps.mjs\` (npm test does), which installs it with apt-get when it can`,
+    };
+  }
   let recorded: { available?: boolean; path?: string; reason?: string } | undefined;
   try {
-    recorded = JSON.parse(readFileSync(statusFile, 'utf8')).mosquitto;
+    recorded = (JSON.parse(text) as { mosquitto?: typeof recorded }).mosquitto;
   } catch {
-    recorded = undefined;
+    return { available: false, reason: `${file} is not valid JSON` };
   }
-  if (recorded?.available === true && recorded.path && executable(recorded.path)) {
-    return { available: true, path: recorded.path };
+  if (recorded?.available === true && recorded.path) {
+    if (executable(recorded.path)) return { available: true, path: recorded.path };
+    return { available: false, reason: `${recorded.path} (from ${file}) is no longer executable` };
   }
-  for (const path of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto']) {
-    if (executable(path)) return { available: true, path };
-  }
-  return {
-    available: false,
-    reason:
-      recorded?.reason ??
-      `mosquitto is not installed and ${statusFile} does not exist: run \`node scripts/system-deps.mjs\` (npm test does)`,
-  };
+  return { available: false, reason: recorded?.reason ?? `${file} has no mosquitto entry` };
 }
 
 /** Prints a loud banner when mosquitto is missing; returns whether suites may run. */
-export function requireMosquitto(suite: string): MosquittoAvailability {
-  const availability = mosquittoAvailability();
+export function requireMosquitto(suite: string, file?: string): MosquittoAvailability {
+  const availability = mosquittoAvailability(file);
   if (!availability.available) {
     const line = '!'.repeat(78);
     console.warn(
