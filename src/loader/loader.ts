@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { HotswapError, serializeError } from '../errors.js';
+import { withHotCompiles } from './compile.js';
 import type { Graph, ModuleNode } from './graph.js';
 import type { HotHost } from './hot-context.js';
 import type { ModuleInstance } from './instance.js';
@@ -295,7 +296,9 @@ class LoaderImpl implements Loader {
         const before = new Set(staging.instances.keys());
         const files =
           part.kind === 'root' ? [part.file] : [...part.plan!.invalidated].map((n) => n.file);
-        for (const file of files) staging.load(file);
+        withHotCompiles(() => {
+          for (const file of files) staging.load(file);
+        });
         for (const node of staging.instances.keys())
           if (!before.has(node)) loadedBy.set(node.file, part);
       }
@@ -438,7 +441,7 @@ class LoaderImpl implements Loader {
       const staging = instance.staging as Staging | null;
       if (staging) {
         // Imported while its importer is being evaluated in an update: part of the same update.
-        const target = staging.load(resolved.file);
+        const target = withHotCompiles(() => staging.load(resolved.file));
         await staging.loadNatives();
         staging.link();
         staging.instantiate();
@@ -470,7 +473,7 @@ class LoaderImpl implements Loader {
     const staging = new Staging(this, new Set(), new Map());
     let instance: ModuleInstance;
     try {
-      instance = staging.load(file);
+      instance = withHotCompiles(() => staging.load(file));
       await staging.loadNatives();
       staging.link();
       staging.instantiate();

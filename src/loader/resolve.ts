@@ -11,9 +11,10 @@
 import { statSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { extname, isAbsolute, resolve as resolvePath, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { resolve as esmResolve } from 'import-meta-resolve';
 import { HotswapError } from '../errors.js';
+import { fileUrl } from './file-url.js';
 import type { Position } from './source-map.js';
 import { moduleExtensions } from './transform.js';
 
@@ -82,9 +83,7 @@ export class Resolver {
     if (path !== undefined) {
       const file = this.#findFile(path);
       if (file === null) throw notFound(specifier, parentFile, at);
-      return this.isAppFile(file)
-        ? { kind: 'app', file }
-        : { kind: 'native', url: pathToFileURL(file).href };
+      return this.isAppFile(file) ? { kind: 'app', file } : { kind: 'native', url: fileUrl(file) };
     }
     return this.#resolvePackage(specifier, parentFile, at);
   }
@@ -99,7 +98,7 @@ export class Resolver {
     if (cached) return cached;
     let url: string;
     try {
-      url = esmResolve(specifier, pathToFileURL(parentFile).href);
+      url = esmResolve(specifier, fileUrl(parentFile));
     } catch (err) {
       throw notFound(specifier, parentFile, at, err);
     }

@@ -319,7 +319,7 @@ export class Staging {
     const module = transformModule(node.file, source, this.#host.transformOptions);
     if (module.kind === 'json') return { source, module, fn: undefined };
     try {
-      return { source, module, fn: compileModule(module.code, node.file, module.trace) };
+      return { source, module, fn: compileModule(module.code, node.file, node.url, module.trace) };
     } catch (err) {
       throw compileError(node.file, source, err, module.trace);
     }
