@@ -221,6 +221,21 @@ describe('swap', () => {
     ]);
   });
 
+  it('keeps no earlier instance: rolling it back by name fails, a rollback of everything skips it', async () => {
+    const { handle } = setup();
+    await runtime.reload();
+    await runtime.reload({ units: 'db' });
+    const named = await runtime.rollback('db');
+    expect(named.units[0]?.error).toMatchObject({
+      code: 'HS_ERR_UNIT_ROLLBACK',
+      message: 'db keeps no earlier versions',
+    });
+    const all = await runtime.rollback();
+    expect(all.ok).toBe(true);
+    expect(all.units.map((u) => u.name)).not.toContain('db');
+    expect(handle.generation).toBe(2);
+  });
+
   it('a discarded preparation (another unit failed to prepare) closes the new instance', async () => {
     const { rec, handle } = setup();
     const other = counterUnit('other', []);
