@@ -168,5 +168,10 @@ const watcher = settings.watch
     })
   : undefined;
 
-await watcher?.ready;
+// The app starts while the watcher walks the tree (a 1000-file app would otherwise wait for it);
+// once the watcher is ready, one comparison of every loaded file catches a save made meanwhile.
 await schedule(start);
+if (watcher) {
+  await watcher.ready;
+  await schedule(() => (started ? apply(loader.files()) : Promise.resolve()));
+}
