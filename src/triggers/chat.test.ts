@@ -14,10 +14,26 @@ describe('matchMask', () => {
 });
 
 describe('reportLines', () => {
-  it('cuts long summaries and says how many lines were left out', () => {
-    expect(reportLines({ summary: 'one line' })).toEqual(['one line']);
+  it('adds what changed in units with parts to the headline, and cuts long summaries', () => {
+    expect(reportLines({ summary: 'one line', units: [] })).toEqual(['one line']);
+    const units = [
+      {
+        name: 'commands',
+        kind: 'commands',
+        parts: [
+          { name: 'weather', outcome: 'added' as const },
+          { name: 'roll', outcome: 'removed' as const },
+          { name: 'echo', outcome: 'failed' as const },
+        ],
+      },
+      { name: 'code', kind: 'code', parts: [{ name: '/app/x.ts', outcome: 'refreshed' as const }] },
+    ] as never;
     const summary = ['head', '- a', '- b', '- c', '- d'].join('\n');
-    expect(reportLines({ summary }, 3)).toEqual(['head', '- a', '… 3 more (see the logs)']);
+    expect(reportLines({ summary, units }, 3)).toEqual([
+      'head (commands: added weather; removed roll)',
+      '- a',
+      '… 3 more (see the logs)',
+    ]);
   });
 });
 

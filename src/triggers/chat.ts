@@ -13,6 +13,7 @@
 import { HotswapError } from '../errors.js';
 import type { ReloadReport } from '../runtime/report.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { UnitKind } from '../units/unit.js';
 
 /** Options of {@link createChatTrigger}. */
 export interface ChatTriggerOptions {
@@ -62,13 +63,34 @@ export function matchMask(pattern: string, value: string): boolean {
 }
 
 /**
- * The lines of a report for a chat: its summary (one line when nothing failed, else a headline
- * and one bullet per failure), cut to `max` lines with a last line saying how many were left out.
+ * The lines of a report for a chat: its headline, with what changed in the units of `kinds`
+ * (`commands: added weather; removed roll`), then one bullet per failure; cut to `max` lines
+ * with a last line saying how many were left out.
  * @example
  * for (const line of reportLines(report, 5)) client.say(channel, line);
  */
-export function reportLines(report: Pick<ReloadReport, 'summary'>, max = 10): string[] {
-  const lines = report.summary.split('\n');
+export function reportLines(
+  report: Pick<ReloadReport, 'summary' | 'units'>,
+  max = 10,
+  kinds: readonly UnitKind[] = ['commands'],
+): string[] {
+  const [headline = '', ...bullets] = report.summary.split('\n');
+  const changes = report.units
+    .filter((unit) => kinds.includes(unit.kind))
+    .map((unit) => {
+      const outcomes = new Map<string, string[]>();
+      for (const part of unit.parts ?? []) {
+        if (part.outcome === 'failed') continue; // a bullet says it
+        outcomes.set(part.outcome, [...(outcomes.get(part.outcome) ?? []), part.name]);
+      }
+      const list = [...outcomes].map(([outcome, names]) => `${outcome} ${names.join(', ')}`);
+      return list.length > 0 ? `${unit.name}: ${list.join('; ')}` : '';
+    })
+    .filter(Boolean);
+  const lines = [
+    changes.length > 0 ? `${headline} (${changes.join(' | ')})` : headline,
+    ...bullets,
+  ];
   if (lines.length <= max) return lines;
   const kept = lines.slice(0, Math.max(1, max - 1));
   return [...kept, `… ${lines.length - kept.length} more (see the logs)`];
