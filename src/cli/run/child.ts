@@ -173,5 +173,6 @@ const watcher = settings.watch
 await schedule(start);
 if (watcher) {
   await watcher.ready;
-  await schedule(() => (started ? apply(loader.files()) : Promise.resolve()));
+  // A failed start is retried too: its fix may have been saved before the watcher started.
+  await schedule(() => (started ? apply(loader.files()) : start()));
 }
