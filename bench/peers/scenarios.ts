@@ -72,11 +72,12 @@ export class Session {
     const start = performance.now();
     await this.write(value);
     const seen = await this.waitFor(value, start + this.servedTimeout);
-    if (seen === undefined) await this.#recordMiss(value);
+    if (seen === undefined) await this.recordMiss(value);
     return seen === undefined ? undefined : seen - start;
   }
 
-  async #recordMiss(value: string): Promise<void> {
+  /** Notes that `value` was never served, with what the app answers and printed last. */
+  async recordMiss(value: string): Promise<void> {
     const reply = await this.get();
     const answer = reply.status === 0 ? (reply.error ?? 'error') : `${reply.status} ${reply.body}`;
     this.misses.push(
@@ -337,11 +338,13 @@ export async function measureBroken(s: Session, plan: Plan): Promise<BrokenResul
     fixed = s.nextValue();
     const start = performance.now();
     await s.write(fixed);
-    const deadline = start + s.servedTimeout;
+    // Once per tool, so a generous wait: a slow recovery is a number, not a "never".
+    const deadline = start + Math.max(10_000, s.servedTimeout);
     // Replies that show the fix end the broken period; keep counting until the first one.
     while (latest !== fixed && performance.now() < deadline) await sleep(1);
     broken = false;
     if (latest === fixed) recoveredMs = performance.now() - start;
+    else await s.recordMiss(fixed);
     await sleep(200);
   } finally {
     broken = false;
