@@ -20,7 +20,7 @@ import {
   type ServiceOptions,
   type UnitStatusEntry,
 } from '../../src/index.js';
-import { counterUnit, gate, guardUnhandled, nextEvent, turns } from './runtime-helpers.js';
+import { counterUnit, gate, guardUnhandled, nextEvent } from './runtime-helpers.js';
 
 guardUnhandled();
 
@@ -474,6 +474,7 @@ describe('leases and drain', () => {
     const onOld = handle.lease();
     await runtime.reload({ units: 'db' });
     const onLive = handle.lease();
+    const closed = nextEvent(runtime, 'version-disposed', (e) => e.generation === 1);
     const result = await runtime.drain({ timeout: 30 });
     expect(result.drained).toBe(false);
     expect(
@@ -489,7 +490,7 @@ describe('leases and drain', () => {
       ['db', 1, 1, false, true, 'HS_ERR_LEASE_TIMEOUT'],
       ['db', 2, 1, true, false, 'HS_ERR_LEASE_TIMEOUT'],
     ]);
-    await turns(2);
+    expect(await closed).toMatchObject({ forced: true });
     expect(rec.instances[0]?.closed?.reason).toBe('retired');
     // The live instance is never closed by a drain.
     expect(rec.instances[1]?.closed).toBeUndefined();
@@ -520,6 +521,12 @@ describe('leases and drain', () => {
         }
       }
     };
+    const disposed = new Set<number>();
+    let onDisposed = (): void => {};
+    runtime.on('version-disposed', ({ generation }) => {
+      disposed.add(generation);
+      onDisposed();
+    });
     const workers = Array.from({ length: 50 }, worker);
     for (let i = 0; i < 40; i++) {
       const report = await runtime.reload({ units: 'db' });
@@ -531,8 +538,12 @@ describe('leases and drain', () => {
     expect(failures).toEqual([]);
     expect(done).toBeGreaterThan(40);
     // Every replaced instance was closed once its work ended; only the live one is open.
-    await handle.settle();
-    await turns(2);
+    await new Promise<void>((resolve) => {
+      onDisposed = () => {
+        if (disposed.size === 40) resolve();
+      };
+      onDisposed();
+    });
     expect(rec.instances.filter((i) => !i.closed).map((i) => i.generation)).toEqual([41]);
     expect(rec.journal.filter((l) => l.endsWith('forced'))).toEqual([]);
   });
