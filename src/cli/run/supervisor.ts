@@ -33,6 +33,7 @@ export async function runSupervised(options: SupervisorOptions): Promise<number>
   const interactive = Boolean(process.stdin.isTTY);
   let child: ChildProcess | undefined;
   let stopping = false;
+  let inputEnded = false;
   let restarting = false;
   let exitCode = 0;
   const note = (line: string): void => {
@@ -54,7 +55,9 @@ export async function runSupervised(options: SupervisorOptions): Promise<number>
     proc.on('exit', (code, signal) => {
       if (proc !== child || restarting || stopping) return;
       exitCode = code ?? (signal ? 128 : 1);
-      if (!options.watch) {
+      // Without watching, or when the app finished cleanly after its input ended (Ctrl-D in an
+      // interactive app): the user is done, and so is the supervisor.
+      if (!options.watch || (code === 0 && inputEnded)) {
         stop(exitCode);
         return;
       }
@@ -122,6 +125,7 @@ export async function runSupervised(options: SupervisorOptions): Promise<number>
     child?.stdin?.write(chunk);
   };
   const onInputEnd = (): void => {
+    inputEnded = true;
     child?.stdin?.end();
   };
   process.stdin.on('data', onInput);
