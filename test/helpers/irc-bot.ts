@@ -46,6 +46,7 @@ export function copyBot(): AppDir {
 export async function startBot(
   config: Record<string, unknown>,
   ready: { stream: 'stdout' | 'stderr'; line: RegExp },
+  options: { tty?: boolean } = {},
 ): Promise<BotProcess> {
   const app = copyBot();
   const configFile = app.path('bot.config.yaml');
@@ -53,10 +54,12 @@ export async function startBot(
     app.write({ 'bot.config.yaml': stringify(next) });
   };
   writeConfig(config);
-  const child = track(process.execPath, ['--import', 'tsx', app.path('main.ts'), configFile], {
-    cwd: repo,
-    env: { ...process.env, NODE_ENV: 'test', HOTSWAP_LOG_LEVEL: 'warn' },
-  });
+  const argv = [process.execPath, '--import', 'tsx', app.path('main.ts'), configFile];
+  const env = { ...process.env, NODE_ENV: 'test', HOTSWAP_LOG_LEVEL: 'warn' };
+  // With `tty`, util-linux `script` runs the bot on a pseudo-terminal, as a person's shell would.
+  const child = options.tty
+    ? track('script', ['-qfec', argv.map(shellQuote).join(' '), '/dev/null'], { cwd: repo, env })
+    : track(argv[0]!, argv.slice(1), { cwd: repo, env });
   try {
     await child.waitFor(ready.stream, ready.line);
   } catch (err) {
@@ -73,4 +76,8 @@ export async function startBot(
       app.cleanup();
     },
   };
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", "'\\''")}'`;
 }

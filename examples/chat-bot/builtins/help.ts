@@ -30,7 +30,8 @@ export default defineCommand<ChatContext>({
         .filter((c) => c.admin === admin)
         .map((c) => `${lead}${c.binds[0]}`)
         .join(' ');
-    ctx.reply(`commands: ${words(false, prefix)}`);
+    // In a direct conversation (the terminal, a query) no prefix is needed.
+    ctx.reply(`commands: ${words(false, ctx.channel ? prefix : '')}`);
     ctx.reply(`admins: ${words(true, adminPrefix)} — help <command> tells more`);
   },
 });

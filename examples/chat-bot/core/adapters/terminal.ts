@@ -39,6 +39,8 @@ export function createTerminalAdapter(options: TerminalOptions): Adapter {
         if (tty) rl?.prompt();
       });
       rl.on('close', () => options.onEnd());
+      // Ctrl-C in a TTY reaches readline, not the process: treat it as leaving.
+      rl.on('SIGINT', () => rl?.close());
       if (tty) rl.prompt();
     },
     say(_target, line) {
