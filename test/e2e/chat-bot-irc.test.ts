@@ -150,7 +150,7 @@ describe.skipIf(!ngircd.available)('chat bot on IRC (real ngircd)', () => {
     m = ask(alice, '@status');
     expect(await alice.reply(BOT, /^alice: units: /, m)).toBe(units);
     expect(await alice.reply(BOT, /^alice: commands: .*reloads: \d+$/, m)).toBe(reloads);
-    expect(units).toMatch(/config g1, code g1, commands g1/);
+    expect(units).toMatch(/config g1, code g1, commands g1, announcer g1 \(running\)$/);
   });
 
   it('3. @rehash after the prefix changed: the new prefix works; flood and chat history survive', async () => {
@@ -295,6 +295,8 @@ describe.skipIf(!ngircd.available)('chat bot on IRC (real ngircd)', () => {
         port: server!.port + 1,
         channels: [CHAN, '#second'],
       },
+      // The timed-message worker reads the live config on each round.
+      announce: { every: 0.05, message: 'tick tock' },
     });
     const m = ask(alice, '@rehash');
     const report = await alice.reply(BOT, /^alice: reload #\d+/, m);
@@ -307,6 +309,36 @@ describe.skipIf(!ngircd.available)('chat bot on IRC (real ngircd)', () => {
     );
     const s = ask(alice, '@status');
     await alice.reply(BOT, /^alice: up \d+ min; irc 127\.0\.0\.1:\d+ as hotbot, connected/, s);
+    await wendy.waitFor(
+      (e) =>
+        e.type === 'privmsg' && e.nick === BOT && e.target === '#second' && e.text === 'tick tock',
+      since,
+    );
     expect(churn(wendy, since)).toEqual(['join #second ']);
+  });
+
+  it('8. the bot keeps answering while a reload is in progress, and @reload answers although it was itself swapped', async () => {
+    const [alice] = await scene(['alice'] as const);
+    const gate = bot!.app.path('gate');
+    // A new command whose module takes until the test opens the gate to load: the reload waits.
+    bot!.app.write({
+      'commands/slow.ts': `import { existsSync } from 'node:fs';\nwhile (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 20));\nexport default { run(ctx: { reply(t: string): void }) { ctx.reply('slow and loaded'); } };\n`,
+    });
+    edit('builtins/reload.ts', (s) => s.replace("help: '", "help: '(edited) "));
+    const m = ask(alice, '@reload');
+    alice.say(CHAN, '!echo during the reload');
+    await alice.reply(BOT, /^alice: during the reload$/, m);
+    const s = ask(alice, '@status');
+    await alice.reply(BOT, /^alice: units: /, s);
+    bot!.app.write({ gate: '' });
+    const report = await alice.reply(BOT, /^alice: reload #\d+/, m);
+    expect(report).toMatch(
+      /commands: (added slow; refreshed reload|refreshed reload; added slow)\)$/,
+    );
+    expect(botSaid(alice, m)[0]).toBe('alice: during the reload');
+    const h = ask(alice, '!help reload');
+    await alice.reply(BOT, /^alice: @reload: \(edited\) reload the config/, h);
+    const slow = ask(alice, '!slow');
+    await alice.reply(BOT, /^alice: slow and loaded$/, slow);
   });
 });
