@@ -36,7 +36,8 @@ export function createTerminalAdapter(options: TerminalOptions): Adapter {
       rl.on('line', (line) => {
         if (line.trim() !== '')
           onMessage({ from: { nick: you(), mask: mask() }, channel: undefined, text: line });
-        if (tty) rl?.prompt();
+        // A command's reply redraws the prompt (see `say`); an empty line gets a new one now.
+        if (tty && line.trim() === '') rl?.prompt();
       });
       rl.on('close', () => options.onEnd());
       // Ctrl-C in a TTY reaches readline, not the process: treat it as leaving.
