@@ -11,6 +11,8 @@
  * so a write that landed between the event and the consumer's read is handed over too: the last
  * write always wins.
  */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
@@ -118,6 +120,9 @@ interface Watched {
  * // ...
  * await watcher.close();
  */
+/** Set while the consumer's `onBatch` runs (so `close()` called from it does not wait for it). */
+const insideBatch = new AsyncLocalStorage<boolean>();
+
 export function createWatcher(options: WatcherOptions): Watcher {
   const { onBatch } = options;
   const targets = createTargetSet(options.ignored);
@@ -129,6 +134,8 @@ export function createWatcher(options: WatcherOptions): Watcher {
   let stale = new Set<string>();
   let closed = false;
   let closing: Promise<void> | undefined;
+  /** The consumer's current `onBatch`, settled or not. */
+  let inFlight: Promise<void> | undefined;
   // Seeding (add) and comparing (a round) take turns; the consumer's call runs outside, so it
   // may call add() or remove() without waiting on itself.
   let turn: Promise<unknown> = Promise.resolve();
@@ -285,7 +292,12 @@ export function createWatcher(options: WatcherOptions): Watcher {
         files: new Set(files),
       };
       try {
-        await onBatch(batch);
+        const delivery = insideBatch.run(true, () => Promise.resolve().then(() => onBatch(batch)));
+        inFlight = delivery.then(
+          () => undefined,
+          () => undefined,
+        );
+        await delivery;
       } catch (err) {
         report(err);
       }
@@ -333,13 +345,16 @@ export function createWatcher(options: WatcherOptions): Watcher {
 
   function close(): Promise<void> {
     if (closing) return closing;
+    // A batch already handed over finishes before close resolves, so after it no consumer code
+    // runs; unless close is called from inside that very batch, which would wait for itself.
+    const delivering = insideBatch.getStore() ? undefined : inFlight;
     closed = true;
     scheduler.close();
     pending.clear();
     const stopping = [...watched.values()].map(stopWatching);
     watched.clear();
     gitLocks.clear();
-    closing = Promise.all(stopping)
+    closing = Promise.all([...stopping, delivering])
       .then(() => exclusive(async () => index.clear()))
       .then(() => undefined);
     return closing;
