@@ -34,7 +34,6 @@ export const pageScript = `(function () {
     for (var e = err; e; e = e.cause) if (e.frame) return e.frame.replace(ansi, '');
     return '';
   }
-  function ms(n) { return n < 10 ? n.toFixed(1) + ' ms' : Math.round(n) + ' ms'; }
   function outcomeClass(r) { return r.ok ? 'ok' : r.rolledBack ? 'rolled' : 'failed'; }
 
   function errorBlock(e, label) {
@@ -134,7 +133,7 @@ export const pageScript = `(function () {
       });
       var head = el('summary');
       head.append(el('strong', '', '#' + r.id + ' ' + r.kind), ' ' + firstLine(r.summary).replace(/^\\S+ #\\d+ /, ''));
-      head.append(el('span', 'meta', new Date(r.startedAt).toLocaleTimeString() + ' \\u00b7 ' + ms(r.durationMs)));
+      head.append(el('span', 'meta', new Date(r.startedAt).toLocaleTimeString()));
       var body = el('div');
       renderReport(body, r);
       details.append(head, body);
