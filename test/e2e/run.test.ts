@@ -3,6 +3,8 @@
  * real file edits. The app serves new behaviour on the same connection, keeps its state, keeps
  * serving through broken saves, and restarts only when nothing accepts a change.
  */
+
+import { existsSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +168,33 @@ describe('hotswap run', () => {
     await run.waitFor('stderr', /recovered: server\.ts started/);
     expect((await get()).body).toBe(`v1 hits=1 pid=${pid}`);
   });
+
+  const script = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
+  it.skipIf(!script)(
+    `with a terminal: r + Enter reloads everything, q + Enter quits${script ? '' : ' — SKIPPED: util-linux `script` (a pseudo-terminal) is not installed'}`,
+    async () => {
+      app = createAppDir(files);
+      // `script` gives the CLI a pseudo-terminal; what we write to it is typed on that terminal.
+      const run = track(
+        script!,
+        ['-qfec', `${process.execPath} ${bin} run server.ts`, '/dev/null'],
+        {
+          cwd: app.root,
+        },
+      );
+      await run.waitFor('stdout', /r \+ Enter reloads everything, q \+ Enter quits/);
+      const first = await run.waitFor('stdout', /"port"/);
+      run.child.stdin?.write('r\n');
+      await run.waitFor('stdout', /reloading everything/);
+      // The entry accepts nothing, so "everything" means a restart: a new app process.
+      const second = await run.waitFor('stdout', (l) => /"port"/.test(l) && l !== first);
+      expect(JSON.parse(second.slice(second.indexOf('{'))).pid).not.toBe(
+        JSON.parse(first.slice(first.indexOf('{'))).pid,
+      );
+      run.child.stdin?.write('q\n');
+      expect((await run.exited).code).toBe(0);
+    },
+  );
 
   it('answers usage errors with exit code 2', async () => {
     app = createAppDir(files);
