@@ -101,6 +101,11 @@ export interface Loader {
    * takes the new namespace from the update. Returns a function that releases ownership.
    */
   accept(file: string, owner: string): () => void;
+  /**
+   * Stops treating `file` as an entry (it was loaded by `import()` or as an update root), so an
+   * update that finds nothing importing it any more prunes it and disposes its version.
+   */
+  unroot(file: string): void;
   /** Whether `file` is an app module in the graph. */
   has(file: string): boolean;
   /** The live namespace of an app file, if loaded. */
@@ -354,6 +359,11 @@ class LoaderImpl implements Loader {
 
   ownerOf(file: string): string | undefined {
     return this.#owners.get(file);
+  }
+
+  unroot(file: string): void {
+    const node = this.graph.get(resolvePath(file));
+    if (node) node.root = false;
   }
 
   has(file: string): boolean {

@@ -126,7 +126,7 @@ class CodeUnitImpl implements CodeUnit {
         this.#owners.delete(file);
         this.#partial.delete(file);
         this.#releases.delete(file);
-        if (this.#rooted.delete(file)) unroot(this.loader, file);
+        if (this.#rooted.delete(file)) this.loader.unroot(file);
       }
     };
     this.#releases.set(file, release);
@@ -299,16 +299,4 @@ class CodeUnitImpl implements CodeUnit {
   async close(): Promise<void> {
     if (this.#ownsLoader) await this.loader.close();
   }
-}
-
-/**
- * A file loaded as an update root is an entry of the graph, which is never pruned. Once its
- * owner releases it (a removed command), it must stop being one so the update that sees it
- * deleted prunes it and disposes its last version's scope. Loaders made by `createLoader`
- * expose their graph to their own units; another loader keeps the file until it closes.
- */
-function unroot(loader: Loader, file: string): void {
-  const graph = (loader as { graph?: Map<string, { root: boolean }> }).graph;
-  const node = graph?.get(file);
-  if (node) node.root = false;
 }
