@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { killAll } from './peers/app-process.js';
 import { writeFixture } from './peers/fixture.js';
+import { takeRunLock } from './peers/run-lock.js';
 import {
   launch,
   measureBroken,
@@ -212,6 +213,7 @@ async function main(): Promise<void> {
   }
   const nodeVersion = (await promisify(execFile)(ctx.node, ['--version'])).stdout.trim();
   await mkdir(workDir, { recursive: true });
+  const releaseLock = await takeRunLock(join(workDir, 'run.lock'), 30 * 60_000, log);
   if (!values.quick) await waitForQuiet();
   const loads: number[] = [];
   const sampler = setInterval(() => loads.push(loadavg()[0]!), 5_000);
@@ -226,6 +228,7 @@ async function main(): Promise<void> {
   }
 
   clearInterval(sampler);
+  releaseLock();
   const table = markdownTable(tableRows(results, plan, sizes));
   process.stdout.write(`\n${table}\n\n`);
   for (const r of results) {
