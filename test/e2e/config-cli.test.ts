@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce } from '../helpers/build-once.js';
+import { type Captured, capture } from '../helpers/process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'cli', 'bin.js');
@@ -37,23 +38,11 @@ function start(args: string[], cwd: string): ChildProcessWithoutNullStreams {
   });
 }
 
-async function run(
-  args: string[],
-  cwd: string,
-  input?: string,
-): Promise<{ code: number | null; out: string; err: string }> {
+function run(args: string[], cwd: string, input?: string): Promise<Captured> {
   const child = start(args, cwd);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d;
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d;
-  });
+  const done = capture(child);
   child.stdin.end(input ?? '');
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, out, err };
+  return done;
 }
 
 describe('hotswap config validate', () => {

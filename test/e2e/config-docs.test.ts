@@ -3,53 +3,23 @@
  * a folder, `import ... from 'hotswap'` resolved to the built package, output compared with the
  * results the example states in its comments.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildOnce } from '../helpers/build-once.js';
+import { expect, it } from 'vitest';
+import { docPage, runApp, suiteFolder } from '../helpers/docs.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let dir: string;
-
-beforeAll(async () => {
-  await buildOnce(['dist/index.js', 'dist/units/config/index.js']);
-  mkdirSync(join(root, 'test', '.work'), { recursive: true });
-  // Inside the repository: `hotswap` resolves to this package (self-reference), zod to node_modules.
-  dir = mkdtempSync(join(root, 'test', '.work', 'config-docs-'));
-}, 180_000);
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-function block(doc: string, after: string, lang: string): string {
-  const start = doc.indexOf(after);
-  expect(start, `"${after}" in docs/config.md`).toBeGreaterThanOrEqual(0);
-  const open = doc.indexOf(`\`\`\`${lang}\n`, start) + lang.length + 4;
-  return doc.slice(open, doc.indexOf('\n```', open) + 1);
-}
+// Inside the repository: `hotswap` resolves to this package (self-reference), zod to node_modules.
+const folder = suiteFolder('config-docs-', ['dist/index.js', 'dist/units/config/index.js']);
 
 it('runs the quick start of docs/config.md as written', async () => {
-  const doc = readFileSync(join(root, 'docs', 'config.md'), 'utf8');
-  writeFileSync(join(dir, 'config.yaml'), block(doc, '`config.yaml`:', 'yaml'));
-  const app = block(doc, '`app.ts`', 'ts');
+  const dir = folder();
+  const doc = docPage('config.md');
+  writeFileSync(join(dir, 'config.yaml'), doc.block('`config.yaml`:', 'yaml'));
+  const app = doc.block('`app.ts`', 'ts');
   expect(app).toContain('// example: quick-start');
   writeFileSync(join(dir, 'app.ts'), app);
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app.ts'], {
-    cwd: dir,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d;
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d;
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { code, out, err } = await runApp(dir);
   expect(err).toBe('');
   expect(code).toBe(0);
   expect(out.split('\n')).toEqual([

@@ -3,48 +3,30 @@
  * the repository (`hotswap` and `hotswap/operator` resolve to the built package), run with tsx,
  * its output compared with what the example states in its comments.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildOnce } from '../helpers/build-once.js';
-import { repoRoot } from '../helpers/operator-demo.js';
+import { docPage, runApp, suiteFolder } from '../helpers/docs.js';
 
-let dir: string;
+const folder = suiteFolder('operator-docs-', ['dist/index.js', 'dist/operator.js']);
 let runDir: string;
-beforeAll(async () => {
-  await buildOnce(['dist/index.js', 'dist/operator.js']);
-  dir = mkdtempSync(join(repoRoot, 'test', '.work', 'operator-docs-'));
+beforeAll(() => {
   runDir = mkdtempSync(join(tmpdir(), 'hs-docs-'));
-}, 180_000);
+});
 afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
   if (runDir) rmSync(runDir, { recursive: true, force: true });
 });
 
 it('runs the quick start of docs/operator.md as written', async () => {
-  const doc = readFileSync(join(repoRoot, 'docs', 'operator.md'), 'utf8');
-  const start = doc.indexOf('```ts\n// example: quick-start');
-  expect(start).toBeGreaterThanOrEqual(0);
-  const code = doc.slice(start + 6, doc.indexOf('\n```', start) + 1);
-  writeFileSync(join(dir, 'app.ts'), code);
+  const dir = folder();
+  const app = docPage('operator.md').block('`app.ts`', 'ts');
+  expect(app).toContain('// example: quick-start');
+  writeFileSync(join(dir, 'app.ts'), app);
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app.ts'], {
-    cwd: dir,
-    env: { ...process.env, NO_COLOR: '1', HOTSWAP_RUNTIME_DIR: runDir },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d;
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d;
-  });
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { code, out, err } = await runApp(dir, { HOTSWAP_RUNTIME_DIR: runDir });
   expect(err).toBe('');
-  expect(status).toBe(0);
+  expect(code).toBe(0);
   expect(out.split('\n')).toEqual([
     "true { kind: 'control', by: 'docs' }",
     'hi, ada',

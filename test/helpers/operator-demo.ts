@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AppDir, createAppDir } from './app-dir.js';
-import { type Tracked, track } from './process.js';
+import { capture, type Tracked, track } from './process.js';
 
 /** The repository root. */
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -53,35 +53,25 @@ export interface CliResult {
 }
 
 /** Runs the built CLI once and collects its output. */
-export function runCli(
+export async function runCli(
   args: string[],
   runDir: string,
   options: CliOptions = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, ...args], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        HOTSWAP_RUNTIME_DIR: runDir,
-        NO_COLOR: '1',
-        FORCE_COLOR: '0',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const child = spawn(process.execPath, [cliBin, ...args], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      HOTSWAP_RUNTIME_DIR: runDir,
+      NO_COLOR: '1',
+      FORCE_COLOR: '0',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
   });
+  const { code, out, err } = await capture(child);
+  return { code, stdout: out, stderr: err };
 }
 
 /** A fresh private control folder (0700, short path: socket paths are limited to 107 bytes). */

@@ -1,6 +1,7 @@
 /**
  * Child processes for end-to-end tests: line-by-line output, waiting for a line instead of
- * sleeping, and a kill that every test's cleanup can call.
+ * sleeping, and a kill that every test's cleanup can call; or, for a process run to its end,
+ * its whole output.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -89,4 +90,30 @@ export function track(command: string, args: string[], options: SpawnOptions = {
 /** Kills every process still running (call from afterEach). */
 export async function killAll(): Promise<void> {
   await Promise.all([...live].map((t) => t.kill()));
+}
+
+/** Everything a process wrote, and its exit code (null when a signal ended it). */
+export interface Captured {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/**
+ * Collects all that `child` writes to stdout and stderr; resolves when it closes, rejects when
+ * it could not start. Call it before writing to the child's stdin.
+ */
+export function capture(child: ChildProcess): Promise<Captured> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
 }
