@@ -13,15 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import pino from 'pino';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce } from '../helpers/build-once.js';
 import { type ChatServer, startChatServer } from '../helpers/chat-server.js';
 import { freePort } from '../helpers/mosquitto.js';
+import { cleanupsAfterEach, nextEvent } from '../helpers/package-suite.js';
 
 type Hotswap = typeof import('hotswap');
 type Example = typeof import('../../examples/llm-service/index.js');
-type Runtime = import('hotswap').Runtime;
-type RuntimeEvents = import('hotswap').RuntimeEvents;
 
 const KEY = 'sk-test-7f3a9c1e5b2d4f6a8c0e';
 const WRONG_KEY = 'sk-wrong-0d9b8a7c6e5f4a3b2c1d';
@@ -34,24 +33,7 @@ beforeAll(async () => {
   ex = await import('../../examples/llm-service/index.js');
 }, 180_000);
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function nextEvent<E extends keyof RuntimeEvents>(
-  runtime: Runtime,
-  event: E,
-  match: (payload: RuntimeEvents[E]) => boolean = () => true,
-): Promise<RuntimeEvents[E]> {
-  return new Promise((resolve) => {
-    const off = runtime.on(event, (payload) => {
-      if (!match(payload)) return;
-      off();
-      resolve(payload);
-    });
-  });
-}
+const cleanups = cleanupsAfterEach();
 
 interface LlmSettings {
   baseUrl: string;

@@ -11,14 +11,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce } from '../helpers/build-once.js';
 import { type Broker, freePort, requireMosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { cleanupsAfterEach, nextEvent } from '../helpers/package-suite.js';
 
 type Hotswap = typeof import('hotswap');
 type Example = typeof import('../../examples/mqtt-service/index.js');
 type Runtime = import('hotswap').Runtime;
-type RuntimeEvents = import('hotswap').RuntimeEvents;
 
 const mosquitto = requireMosquitto('MQTT service suite');
 
@@ -31,24 +31,7 @@ beforeAll(async () => {
   ex = await import('../../examples/mqtt-service/index.js');
 }, 180_000);
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function nextEvent<E extends keyof RuntimeEvents>(
-  runtime: Runtime,
-  event: E,
-  match: (payload: RuntimeEvents[E]) => boolean = () => true,
-): Promise<RuntimeEvents[E]> {
-  return new Promise((resolve) => {
-    const off = runtime.on(event, (payload) => {
-      if (!match(payload)) return;
-      off();
-      resolve(payload);
-    });
-  });
-}
+const cleanups = cleanupsAfterEach();
 
 interface Setup {
   broker: Broker;
