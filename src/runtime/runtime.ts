@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { HotswapError, type SerializedError, serializeError } from '../errors.js';
-import type { Handle, Lease } from '../units/handle.js';
+import { type Handle, type Lease, runLeased } from '../units/handle.js';
 import { type HotUnitOptions, registerHotUnit, type UnitRegistry } from '../units/hot-unit.js';
 import { registerService, type ServiceHandle, type ServiceOptions } from '../units/service.js';
 import type { Trigger, Unit, UnitHost, UnitNotice } from '../units/unit.js';
@@ -330,19 +330,7 @@ class RuntimeImpl implements Runtime {
   }
 
   withLease<T, R>(unit: string, fn: (current: T, lease: Lease<T>) => R): R {
-    const lease = this.lease<T>(unit);
-    let result: R;
-    try {
-      result = fn(lease.current, lease);
-    } catch (err) {
-      lease.release();
-      throw err;
-    }
-    if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-      return Promise.resolve(result).finally(() => lease.release()) as R;
-    }
-    lease.release();
-    return result;
+    return runLeased(this.lease<T>(unit), fn);
   }
 
   admit(): void {

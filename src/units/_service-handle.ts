@@ -8,7 +8,14 @@
  */
 import { HotswapError, oneLine } from '../errors.js';
 import type { Scope } from '../scope.js';
-import type { Handle, Lease, LeaseStraggler, MethodKeys, Version } from './handle.js';
+import {
+  type Handle,
+  type Lease,
+  type LeaseStraggler,
+  type MethodKeys,
+  runLeased,
+  type Version,
+} from './handle.js';
 import type { UnitHost } from './unit.js';
 
 /**
@@ -102,19 +109,7 @@ class ServiceHandleImpl<T> implements ServiceHandleControl<T> {
   }
 
   withLease<R>(fn: (current: T, lease: Lease<T>) => R): R {
-    const lease = this.lease();
-    let result: R;
-    try {
-      result = fn(lease.current, lease);
-    } catch (err) {
-      lease.release();
-      throw err;
-    }
-    if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-      return Promise.resolve(result).finally(() => lease.release()) as R;
-    }
-    lease.release();
-    return result;
+    return runLeased(this.lease(), fn);
   }
 
   delegate<K extends MethodKeys<T>>(key: K): T[K] {

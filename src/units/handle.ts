@@ -278,19 +278,7 @@ class HandleImpl<T> implements Handle<T> {
   }
 
   withLease<R>(fn: (current: T, lease: Lease<T>) => R): R {
-    const lease = this.lease();
-    let result: R;
-    try {
-      result = fn(lease.current, lease);
-    } catch (err) {
-      lease.release();
-      throw err;
-    }
-    if (isPromiseLike(result)) {
-      return Promise.resolve(result).finally(() => lease.release()) as R;
-    }
-    lease.release();
-    return result;
+    return runLeased(this.lease(), fn);
   }
 
   delegate<K extends MethodKeys<T>>(key: K): T[K] {
@@ -476,6 +464,25 @@ class HandleImpl<T> implements Handle<T> {
       { unit: this.name, hint: this.#closed ? undefined : 'await runtime.reload() after add()' },
     );
   }
+}
+
+/**
+ * Runs `fn` on a lease already taken and releases it when `fn` returns or throws, or, when `fn`
+ * returns a promise, when that promise settles: what every `withLease` does.
+ */
+export function runLeased<T, R>(lease: Lease<T>, fn: (current: T, lease: Lease<T>) => R): R {
+  let result: R;
+  try {
+    result = fn(lease.current, lease);
+  } catch (err) {
+    lease.release();
+    throw err;
+  }
+  if (isPromiseLike(result)) {
+    return Promise.resolve(result).finally(() => lease.release()) as R;
+  }
+  lease.release();
+  return result;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
