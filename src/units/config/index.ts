@@ -19,17 +19,7 @@ export { defaultSecretPattern, REDACTED } from './secrets.js';
 export type { ConfigChangeEvent, ConfigListener } from './subscriptions.js';
 export type { ConfigInfo, ConfigTarget } from './target.js';
 export { configTarget } from './target.js';
-export type {
-  Config,
-  ConfigOptions,
-  ConfigPreparedChange,
-  ConfigReloadOptions,
-  ConfigReport,
-  ConfigValue,
-  DeepReadonly,
-  KeyPath,
-  KeyPathValue,
-  SnapshotInfo,
-} from './types.js';
+// Every type in types.ts is public (Config, ConfigOptions, ConfigReport, KeyPath ...).
+export type * from './types.js';
 export type { ConfigIssue, ConfigIssuesError } from './validate.js';
 export { configIssues } from './validate.js';
