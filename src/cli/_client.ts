@@ -30,6 +30,18 @@ export function targetOptions(command: Command): Command {
     .option('--json', 'print the result as JSON');
 }
 
+/**
+ * Adds the sub-command `name` of `program` that talks to a running process: its description and
+ * the options that choose the process ({@link targetOptions}).
+ * @example
+ * remoteCommand(program, 'history', 'List the reload reports a running process keeps.')
+ *   .option('--limit <n>', 'only the newest n reports')
+ *   .action(async (opts: TargetOptions & { limit?: string }) => { ... });
+ */
+export function remoteCommand(program: Command, name: string, description: string): Command {
+  return targetOptions(program.command(name).description(description));
+}
+
 /** A usage error (exit code 2). */
 export function usageError(message: string, hint?: string): HotswapError {
   return Object.assign(new HotswapError('HS_ERR_CLI_USAGE', message, { hint }), {

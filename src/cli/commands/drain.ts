@@ -7,8 +7,8 @@ import type { DrainResult } from '../../runtime/drain.js';
 import {
   positiveInteger,
   printJson,
+  remoteCommand,
   type TargetOptions,
-  targetOptions,
   withSession,
 } from '../_client.js';
 import { formatDrainLines } from '../_client-format.js';
@@ -17,12 +17,10 @@ import { colors } from '../output.js';
 
 /** Adds `drain` and `undrain` to the program. */
 export function register(program: Command): void {
-  targetOptions(
-    program
-      .command('drain')
-      .description(
-        'Drain a running process: new work is refused; wait for in-flight work to finish.',
-      ),
+  remoteCommand(
+    program,
+    'drain',
+    'Drain a running process: new work is refused; wait for in-flight work to finish.',
   )
     .option(
       '--timeout <ms>',
@@ -48,10 +46,10 @@ export function register(program: Command): void {
       });
     });
 
-  targetOptions(
-    program
-      .command('undrain')
-      .description('Stop draining: a drained process takes new work again.'),
+  remoteCommand(
+    program,
+    'undrain',
+    'Stop draining: a drained process takes new work again.',
   ).action(async (opts: TargetOptions) => {
     await withSession(opts, async ({ client, by }) => {
       const result = await client.request<{ draining: boolean }>({ op: 'undrain', by });

@@ -4,8 +4,8 @@ import type { ReloadReport } from '../../runtime/report.js';
 import {
   positiveInteger,
   printJson,
+  remoteCommand,
   type TargetOptions,
-  targetOptions,
   withSession,
 } from '../_client.js';
 import { formatHistoryLines } from '../_client-format.js';
@@ -13,10 +13,10 @@ import { colors } from '../output.js';
 
 /** Adds `history` to the program. */
 export function register(program: Command): void {
-  targetOptions(
-    program
-      .command('history')
-      .description('List the reload reports a running process keeps, oldest first.'),
+  remoteCommand(
+    program,
+    'history',
+    'List the reload reports a running process keeps, oldest first.',
   )
     .option('--limit <n>', 'only the newest n reports')
     .action(async (opts: TargetOptions & { limit?: string }) => {

@@ -1,17 +1,15 @@
 /** `hotswap rehash`: reload the configuration of a running process (what SIGHUP does). */
 import type { Command } from 'commander';
 import type { ReloadReport } from '../../runtime/report.js';
-import { type TargetOptions, targetOptions, withSession } from '../_client.js';
+import { remoteCommand, type TargetOptions, withSession } from '../_client.js';
 import { printReport } from './reload.js';
 
 /** Adds `rehash` to the program. */
 export function register(program: Command): void {
-  targetOptions(
-    program
-      .command('rehash')
-      .description(
-        'Reload the configuration of a running process: every config unit, and what depends on it (as SIGHUP does).',
-      ),
+  remoteCommand(
+    program,
+    'rehash',
+    'Reload the configuration of a running process: every config unit, and what depends on it (as SIGHUP does).',
   )
     .addHelpText(
       'after',

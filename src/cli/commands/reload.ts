@@ -1,7 +1,7 @@
 /** `hotswap reload [unit...]`: reload a running process, all of it or some units. */
 import type { Command } from 'commander';
 import type { ReloadReport } from '../../runtime/report.js';
-import { printJson, type TargetOptions, targetOptions, withSession } from '../_client.js';
+import { printJson, remoteCommand, type TargetOptions, withSession } from '../_client.js';
 import { formatReportLines } from '../_client-format.js';
 import { exitCodes } from '../exit-codes.js';
 import { colors } from '../output.js';
@@ -15,14 +15,12 @@ export function printReport(report: ReloadReport, json: boolean | undefined): vo
 
 /** Adds `reload` to the program. */
 export function register(program: Command): void {
-  targetOptions(
-    program
-      .command('reload')
-      .description(
-        'Reload a running process: every unit, or the ones named (and their dependents).',
-      )
-      .argument('[units...]', 'units to reload (default: all)'),
+  remoteCommand(
+    program,
+    'reload',
+    'Reload a running process: every unit, or the ones named (and their dependents).',
   )
+    .argument('[units...]', 'units to reload (default: all)')
     .option('--no-dependents', 'do not include the units that depend on the named ones')
     .addHelpText(
       'after',

@@ -1,19 +1,17 @@
 /** `hotswap rollback [unit] [--steps N]`: return units of a running process to earlier versions. */
 import type { Command } from 'commander';
 import type { ReloadReport } from '../../runtime/report.js';
-import { positiveInteger, type TargetOptions, targetOptions, withSession } from '../_client.js';
+import { positiveInteger, remoteCommand, type TargetOptions, withSession } from '../_client.js';
 import { printReport } from './reload.js';
 
 /** Adds `rollback` to the program. */
 export function register(program: Command): void {
-  targetOptions(
-    program
-      .command('rollback')
-      .description(
-        'Return a unit (default: every unit that keeps versions) to the version committed N commits ago.',
-      )
-      .argument('[unit]', 'the unit to roll back (default: all that can)'),
+  remoteCommand(
+    program,
+    'rollback',
+    'Return a unit (default: every unit that keeps versions) to the version committed N commits ago.',
   )
+    .argument('[unit]', 'the unit to roll back (default: all that can)')
     .option('--steps <n>', 'how many commits back', '1')
     .addHelpText(
       'after',

@@ -1,19 +1,17 @@
 /** `hotswap status`: units, generations, workers, leases, drain and the error state of a process. */
 import type { Command } from 'commander';
 import type { RuntimeStatus } from '../../runtime/status.js';
-import { printJson, type TargetOptions, targetOptions, withSession } from '../_client.js';
+import { printJson, remoteCommand, type TargetOptions, withSession } from '../_client.js';
 import { formatStatusLines } from '../_client-format.js';
 import { exitCodes } from '../exit-codes.js';
 import { colors } from '../output.js';
 
 /** Adds `status` to the program. */
 export function register(program: Command): void {
-  targetOptions(
-    program
-      .command('status')
-      .description(
-        'Show a running process: units and generations, workers, leases, drain, and the error state.',
-      ),
+  remoteCommand(
+    program,
+    'status',
+    'Show a running process: units and generations, workers, leases, drain, and the error state.',
   )
     .addHelpText(
       'after',
