@@ -87,7 +87,9 @@ type Entry = { kind: 'timer' | 'listener' | 'resource' | 'child'; end: Disposer 
 
 class ScopeImpl implements Scope {
   readonly name: string;
-  readonly #controller = new AbortController();
+  // Made on first use: most module versions never look at their signal, and an AbortController
+  // plus its abort event is the largest cost of a version's scope.
+  #controller: AbortController | undefined;
   // Insertion-ordered, so disposal can walk it backwards (newest first), as avvio tears down.
   readonly #entries = new Set<Entry>();
   readonly #timers = new Map<NodeJS.Timeout | NodeJS.Immediate, Entry>();
@@ -98,7 +100,15 @@ class ScopeImpl implements Scope {
   }
 
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#abortController().signal;
+  }
+
+  #abortController(): AbortController {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#disposing) this.#controller.abort(abortReason(`scope ${this.name} disposed`));
+    }
+    return this.#controller;
   }
 
   get disposed(): boolean {
@@ -247,7 +257,7 @@ class ScopeImpl implements Scope {
       },
     });
     // A child disposed on its own leaves the parent, so the parent does not keep it alive.
-    child.#controller.signal.addEventListener('abort', () => this.#entries.delete(entry), {
+    child.#abortController().signal.addEventListener('abort', () => this.#entries.delete(entry), {
       once: true,
     });
     return child;
@@ -265,7 +275,7 @@ class ScopeImpl implements Scope {
     this.#timers.clear();
     // Abort first: work that listens to the signal starts winding down while the rest ends.
     try {
-      this.#controller.abort(abortReason(`scope ${this.name} disposed`));
+      this.#controller?.abort(abortReason(`scope ${this.name} disposed`));
     } catch (err) {
       errors.push(err);
     }

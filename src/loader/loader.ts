@@ -192,7 +192,6 @@ class LoaderImpl implements Loader {
     for (const file of this.#pending) requested.add(file);
     const forced = new Set([...(options.force ?? [])].map((f) => resolvePath(f)));
     for (const file of forced) requested.add(file);
-    this.resolver.clear();
 
     const sources = new Map<string, string>();
     const changed: ModuleNode[] = [];
@@ -215,6 +214,12 @@ class LoaderImpl implements Loader {
     const roots = [...(options.roots ?? [])]
       .map((f) => resolvePath(f))
       .filter((f) => !this.graph.get(f)?.live);
+    // File lookups stay valid while no file came or went: an edit to files already in the graph
+    // (the common case) resolves every import from the cache. A file the graph does not know may
+    // be new, and may now win a lookup (`./x.js` beside `./x.ts`); a removed one lost its own.
+    const unknown = [...requested].some((file) => !this.graph.get(file)?.live);
+    if (unknown || removed.length > 0 || roots.length > 0) this.resolver.clear();
+    else this.resolver.forgetMisses();
     const host = { graph: this.graph, emit: (e: string, p: unknown) => this.#emit(e, p), release };
     if (changed.length === 0 && removed.length === 0 && roots.length === 0) {
       this.#pending.clear();

@@ -33,7 +33,8 @@ const hotExtensions = new Set(moduleExtensions);
 export class Resolver {
   readonly root: string;
   readonly #rootPrefix: string;
-  readonly #files = new Map<string, string | null>();
+  readonly #files = new Map<string, string>();
+  readonly #misses = new Set<string>();
   readonly #bare = new Map<string, Resolved>();
 
   constructor(root: string) {
@@ -44,6 +45,12 @@ export class Resolver {
   /** Forgets file lookups (files were added or removed); package lookups stay. */
   clear(): void {
     this.#files.clear();
+    this.#misses.clear();
+  }
+
+  /** Forgets lookups that found nothing: the file may exist by now. */
+  forgetMisses(): void {
+    this.#misses.clear();
   }
 
   /** Whether `file` is one the loader evaluates itself. */
@@ -115,15 +122,19 @@ export class Resolver {
   #findFile(path: string): string | null {
     const cached = this.#files.get(path);
     if (cached !== undefined) return cached;
+    if (this.#misses.has(path)) return null;
     const found = probe(path);
-    this.#files.set(path, found);
+    if (found === null) this.#misses.add(path);
+    else this.#files.set(path, found);
     return found;
   }
 }
 
 function isFile(path: string): boolean {
   try {
-    return statSync(path).isFile();
+    // No throw for a missing candidate: most probes miss, and an error's stack costs more than
+    // the stat itself.
+    return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
   } catch {
     return false;
   }

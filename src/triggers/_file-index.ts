@@ -12,6 +12,12 @@ export interface Changes {
   changed: string[];
   added: string[];
   removed: string[];
+  /**
+   * Files caught truncated to nothing (they had content): most likely mid-write, between the
+   * truncation and the write. Not recorded; if they are still empty at the next collect, they
+   * are reported then.
+   */
+  held: string[];
 }
 
 /** See {@link createFileIndex}. */
@@ -39,6 +45,8 @@ const UNKNOWN_HASH = '';
 /** Creates an empty index over `targets`. */
 export function createFileIndex(targets: TargetSet, onError: (err: unknown) => void): FileIndex {
   const known = new Map<string, Fingerprint>();
+  // Files held back once as freshly emptied: seen empty again, they are reported.
+  const emptied = new Set<string>();
   // Identity (dev:ino) of each target folder when last seen, so that events next to a target
   // folder re-walk it only when the folder itself was replaced.
   const folderIds = new Map<string, string>();
@@ -142,12 +150,21 @@ export function createFileIndex(targets: TargetSet, onError: (err: unknown) => v
     }
 
     async function diff(): Promise<Changes> {
-      const changes: Changes = { changed: [], added: [], removed: removals() };
-      for (const path of changes.removed) known.delete(path);
+      const changes: Changes = { changed: [], added: [], removed: removals(), held: [] };
+      for (const path of changes.removed) {
+        known.delete(path);
+        emptied.delete(path);
+      }
       await forEachLimit(files, STAT_CONCURRENCY, async ([path, seen]) => {
         if (!targets.covers(path)) return;
         const before = known.get(path);
         const now = seen.fingerprint;
+        if (now.size === 0 && before !== undefined && before.size > 0 && !emptied.has(path)) {
+          emptied.add(path);
+          changes.held.push(path);
+          return;
+        }
+        emptied.delete(path);
         if (before === undefined) {
           changes.added.push(path);
         } else if (sameStat(before, now)) {
@@ -199,10 +216,12 @@ export function createFileIndex(targets: TargetSet, onError: (err: unknown) => v
     rewalk: (target) => folderIds.delete(target),
     prune() {
       for (const path of known.keys()) if (!targets.covers(path)) known.delete(path);
+      for (const path of emptied) if (!targets.covers(path)) emptied.delete(path);
       for (const target of folderIds.keys()) if (!targets.has(target)) folderIds.delete(target);
     },
     clear() {
       known.clear();
+      emptied.clear();
       folderIds.clear();
     },
   };

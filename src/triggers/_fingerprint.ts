@@ -55,7 +55,7 @@ export async function observe(path: string): Promise<Observation> {
   let stats: Stats;
   try {
     // Synchronous on purpose: a stat in libuv's threadpool waits behind whatever else is queued
-    // there (chokidar re-reading a 1000-entry folder after every event: measured ~30 ms), and
+    // there (a watcher that re-reads a 1000-entry folder after every event, as chokidar did: ~30 ms), and
     // that wait is the edit→served latency. A few stats per batch take microseconds.
     stats = statSync(path);
   } catch (err) {

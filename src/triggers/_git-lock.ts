@@ -52,7 +52,7 @@ export async function isGitBusy(locks: Iterable<string>): Promise<boolean> {
   const checks = [...locks].map(async (lock) => {
     try {
       // Synchronous: this probe runs before every batch, and an async stat would wait in libuv's
-      // threadpool behind chokidar's folder re-reads (see `observe` in _fingerprint.ts).
+      // threadpool behind other file system work (see `observe` in _fingerprint.ts).
       const stats = statSync(lock);
       return Date.now() - stats.ctimeMs < GIT_LOCK_MAX_AGE_MS;
     } catch {

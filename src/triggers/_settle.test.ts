@@ -3,7 +3,16 @@ import { createSettle, type SettleOptions } from './_settle.js';
 
 describe('settle scheduler (fake clock)', () => {
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
+    vi.useFakeTimers({
+      toFake: [
+        'setTimeout',
+        'clearTimeout',
+        'setImmediate',
+        'clearImmediate',
+        'performance',
+        'Date',
+      ],
+    });
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -75,6 +84,35 @@ describe('settle scheduler (fake clock)', () => {
     expect(runs).toEqual([]);
     await vi.advanceTimersByTimeAsync(25);
     expect(runs).toHaveLength(1);
+    settle.close();
+  });
+
+  it('with leading, runs at the end of the turn, then waits a window for what came meanwhile', async () => {
+    const { settle, runs } = make({ leading: true });
+    const start = performance.now();
+    settle.poke();
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toEqual([start]);
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(100);
+    settle.done(true);
+    const done = performance.now();
+    await vi.advanceTimersByTimeAsync(15);
+    expect(runs).toEqual([start, done + 15]);
+    settle.done(false);
+    // An event right after a round is part of a burst: it waits a window.
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(15);
+    expect(runs).toHaveLength(3);
+    settle.done(false);
+    // After a quiet spell, leading again.
+    await vi.advanceTimersByTimeAsync(50);
+    settle.poke();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toHaveLength(4);
     settle.close();
   });
 

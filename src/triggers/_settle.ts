@@ -5,6 +5,11 @@
  * full quiet window from the moment the consumer returns. An optional `busy` probe (git's index
  * lock) postpones the round while it answers true, then allows one more quiet window.
  *
+ * With `leading`, the first event after a quiet spell starts a round at the end of the current
+ * turn of the event loop instead (every event already read from the system comes along); only
+ * events that arrive while that round runs wait for a quiet window. A single save is handed over
+ * at once, and a burst still ends in one trailing batch.
+ *
  * At most one timer exists, and none once idle or closed.
  */
 
@@ -17,11 +22,17 @@ export interface SettleOptions {
   /**
    * Quiet time after `busy` stopped answering true (git released its index lock): the last of a
    * checkout's events may still be in flight (files in folders the checkout created are seen only
-   * once chokidar has read those folders), so this window is much longer than `settle`. Checkouts
+   * once the watcher has entered those folders), so this window is much longer than `settle`. Checkouts
    * are rare: their latency does not matter, one consistent batch does.
    * @default max(settle, 100)
    */
   afterBusy?: number;
+  /**
+   * Start a round at the end of the current event-loop turn for the first event after a quiet
+   * spell of `settle` ms (see the module notes).
+   * @default false
+   */
+  leading?: boolean;
   /** Starts a round. Call {@link Settle.done} when it has finished. */
   run(): void;
   /** Receives a rejection of `busy`. */
@@ -45,28 +56,48 @@ export function createSettle(options: SettleOptions): Settle {
   const { settle, maxWait } = options;
   let state: State = 'idle';
   let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
   let firstAt = 0;
   let lastAt = 0;
+  /** When the last round finished: a leading round needs a quiet spell before it. */
+  let doneAt = Number.NEGATIVE_INFINITY;
   let waitedForBusy = false;
+  /** The round now waited for starts without a quiet window. */
+  let leadingRound = false;
 
   const now = (): number => performance.now();
 
-  function arm(ms: number): void {
+  function disarm(): void {
     clearTimeout(timer);
+    clearImmediate(immediate);
+    timer = undefined;
+    immediate = undefined;
+  }
+
+  function arm(ms: number): void {
+    disarm();
     state = 'waiting';
     timer = setTimeout(due, Math.max(0, ms));
   }
 
-  function open(): void {
+  function open(leading: boolean): void {
     firstAt = lastAt = now();
-    arm(settle);
+    leadingRound = leading && firstAt - doneAt >= settle;
+    if (!leadingRound) {
+      arm(Math.min(settle, maxWait));
+      return;
+    }
+    disarm();
+    state = 'waiting';
+    immediate = setImmediate(due);
   }
 
   function due(): void {
     timer = undefined;
+    immediate = undefined;
     if (state !== 'waiting') return;
     const t = now();
-    const at = Math.min(lastAt + settle, firstAt + maxWait);
+    const at = leadingRound ? t : Math.min(lastAt + settle, firstAt + maxWait);
     if (t < at) {
       arm(at - t);
       return;
@@ -81,12 +112,15 @@ export function createSettle(options: SettleOptions): Settle {
         if (state !== 'probing') return;
         if (busy) {
           waitedForBusy = true;
+          leadingRound = false;
           arm(settle);
         } else if (waitedForBusy) {
           // Events written just before the lock went away may still be in flight.
           waitedForBusy = false;
           firstAt = lastAt = now();
           arm(options.afterBusy ?? Math.max(settle, 100));
+        } else if (leadingRound) {
+          start();
         } else {
           // Events that arrived while probing restart the quiet window.
           const rest = Math.min(lastAt + settle, firstAt + maxWait) - now();
@@ -110,16 +144,16 @@ export function createSettle(options: SettleOptions): Settle {
   return {
     poke() {
       lastAt = now();
-      if (state === 'idle') open();
+      if (state === 'idle') open(options.leading === true);
     },
     done(again) {
       if (state !== 'running') return;
       state = 'idle';
-      if (again) open();
+      doneAt = now();
+      if (again) open(false);
     },
     close() {
-      clearTimeout(timer);
-      timer = undefined;
+      disarm();
       state = 'closed';
     },
   };

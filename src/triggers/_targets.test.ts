@@ -31,7 +31,7 @@ describe('target set', () => {
     expect(targets.covers('/home/me/node_modules/pkg/config.json')).toBe(true);
   });
 
-  it('tells chokidar to enter only a target, what is below it and the folders above it', () => {
+  it('tells the folder watch to enter only a target, what is below it and the folders above it', () => {
     const targets = createTargetSet();
     targets.add('/cfg/config.yaml');
     expect(targets.watches('/cfg/config.yaml', '/cfg')).toBe(true);

@@ -1,7 +1,7 @@
 /**
  * Which paths the file watcher cares about. A target is a path the user asked to watch: a file,
  * or a folder watched recursively. Everything here is synchronous and allocation-light, because
- * chokidar's `ignored` callback and the event router call it for every entry and every event.
+ * The folder watch and the event router call it for every entry and every event.
  */
 import { basename, dirname, sep } from 'node:path';
 
@@ -38,7 +38,7 @@ export interface TargetSet {
    * (by the defaults, checked below that folder only, or by the user's predicate).
    */
   covers(path: string): boolean;
-  /** Whether the chokidar instance that watches `target` should descend into `path`. */
+  /** Whether the folder watch for `target` should enter `path` (or watch it, for a file). */
   watches(target: string, path: string): boolean;
   /** Targets whose parent folder is the parent of `path` (siblings share their folder's events). */
   siblingsOf(path: string): ReadonlySet<string> | undefined;

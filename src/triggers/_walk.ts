@@ -1,6 +1,6 @@
 /**
- * Lists the files below a folder the way the watcher sees them: following symlinks (as chokidar
- * does), skipping what the filter rejects, never looping on a symlink cycle.
+ * Lists the files below a folder the way the watcher sees them: following symlinks (as the folder
+ * watch does), skipping what the filter rejects, never looping on a symlink cycle.
  */
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';

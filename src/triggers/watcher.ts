@@ -3,25 +3,22 @@
  * Used by `hotswap run` (an app's source tree) and the config unit (a few files, Kubernetes
  * ConfigMap symlink swaps included).
  *
- * chokidar's events are hints only: it drops a second change within 5 ms (`_throttle('watch')`)
- * and within 50 ms (`_throttle('change')`) without a trailing event. So the watcher also listens
- * to chokidar's `raw` events, which come straight from `fs.watch` before any throttling, and the
- * authority is a fingerprint of each file (`fs.stat`, following symlinks) compared with the one
- * last handed over. After the consumer returns, the files it was given are fingerprinted again,
- * so a write that landed between the event and the consumer's read is handed over too: the last
- * write always wins.
+ * System events (one `fs.watch` per folder, see _folder-watch.ts) are hints only: they may come
+ * late, doubled, or name a neighbour. The authority is a fingerprint of each file (`fs.stat`,
+ * following symlinks) compared with the one last handed over. After the consumer returns, the
+ * files it was given are fingerprinted again, so a write that landed between the event and the
+ * consumer's read is handed over too: the last write always wins.
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
-import { FSWatcher } from 'chokidar';
 import { HotswapError, isHotswapError, oneLine } from '../errors.js';
 import { createFileIndex } from './_file-index.js';
+import { createFolderWatch } from './_folder-watch.js';
 import { findIndexLock, isGitBusy } from './_git-lock.js';
 import { createSettle } from './_settle.js';
-import { createTargetSet, isInside } from './_targets.js';
+import { createTargetSet } from './_targets.js';
 
 /** Files that changed since the previous batch, as absolute paths, each in one set only. */
 export interface ChangeBatch {
@@ -54,6 +51,15 @@ export interface WatcherOptions {
    * @default 3
    */
   settle?: number;
+  /**
+   * Hand the first change after a quiet spell over at once (at the end of the current turn of
+   * the event loop), instead of after a quiet window; changes that arrive while that batch is
+   * handled still wait for a quiet window and come as one batch. For development loops, where
+   * latency matters: a save is served without waiting, a burst costs one extra batch. A file that
+   * an event catches truncated to nothing, mid-write, is held back one quiet window.
+   * @default false
+   */
+  leading?: boolean;
   /**
    * Longest time in ms from the first event to the batch, so a stream of events cannot starve
    * reloads. Exceeded only while git holds its index lock (a checkout in progress; see the
@@ -98,13 +104,6 @@ export interface Watcher {
 const DEFAULT_SETTLE_MS = 3;
 const DEFAULT_MAX_WAIT_MS = 200;
 
-interface Watched {
-  readonly fsw: FSWatcher;
-  readonly ready: Promise<void>;
-  /** Resolves `ready` when the watcher closes before chokidar is ready. */
-  readonly release: () => void;
-}
-
 /**
  * Creates a file watcher and starts watching `options.paths`.
  * @example
@@ -127,11 +126,16 @@ export function createWatcher(options: WatcherOptions): Watcher {
   const { onBatch } = options;
   const targets = createTargetSet(options.ignored);
   const index = createFileIndex(targets, (err) => report(watchFailure(err)));
-  const watched = new Map<string, Watched>();
+  const folders = createFolderWatch({
+    enters: (target, path) => targets.watches(target, path),
+    onEvent: (path) => hint(path),
+    onRewatch: (path) => {
+      if (targets.has(path)) index.rewalk(path);
+    },
+    onError: (err, path) => report(watchFailure(err, path)),
+  });
   const gitLocks = new Map<string, string>();
   let pending = new Set<string>();
-  // Folders whose own fs.watch reported that its inode left the path (deleted, moved away).
-  let stale = new Set<string>();
   let closed = false;
   let closing: Promise<void> | undefined;
   /** The consumer's current `onBatch`, settled or not. */
@@ -143,6 +147,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
   const scheduler = createSettle({
     settle: Math.max(0, options.settle ?? DEFAULT_SETTLE_MS),
     maxWait: Math.max(0, options.maxWait ?? DEFAULT_MAX_WAIT_MS),
+    leading: options.leading === true,
     busy: () =>
       gitLocks.size === 0 ? Promise.resolve(false) : isGitBusy(new Set(gitLocks.values())),
     run: () => void round(),
@@ -172,117 +177,26 @@ export function createWatcher(options: WatcherOptions): Watcher {
 
   function hint(path: string): void {
     if (closed || !targets.relevant(path)) return;
-    // Only news extends the quiet window: chokidar's own event for a file arrives well after the
-    // raw one (its stat waits behind its folder re-reads), and must not delay the batch.
+    // Only news extends the quiet window: a write's second event (truncate, then write) must not
+    // delay the batch.
     if (pending.has(path)) return;
     pending.add(path);
     scheduler.poke();
   }
 
-  function onRaw(event: string, name: string | null, details: unknown): void {
-    const watchedPath = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
-    if (typeof watchedPath !== 'string') {
-      // Polling mode (CHOKIDAR_USEPOLLING) reports the absolute path of the file itself.
-      if (typeof name === 'string' && isAbsolute(name)) hint(name);
-      return;
-    }
-    const where = resolve(watchedPath);
-    // No name: something changed in that folder. A file's own watcher names the file itself.
-    if (!name || index.has(where)) {
-      hint(where);
-      return;
-    }
-    hint(join(where, name));
-    if (name !== basename(where)) return;
-    hint(where);
-    if (event === 'rename' && !closed && targets.relevant(where)) stale.add(where);
-  }
-
-  function startWatching(target: string): Watched {
-    const fsw = new FSWatcher({
-      persistent: true,
-      ignoreInitial: true,
-      // Both delay or rewrite events (unlink held 100 ms, polling for awaitWriteFinish); the
-      // fingerprints already turn a save-by-rename into one change.
-      atomic: false,
-      awaitWriteFinish: false,
-      followSymlinks: true,
-      ignored: (path: string) => !targets.watches(target, path),
-    });
-    let release!: () => void;
-    const ready = new Promise<void>((done) => {
-      release = done;
-    });
-    fsw.once('ready', release);
-    fsw.on('raw', onRaw);
-    fsw.on('all', (_event, path) => hint(resolve(path)));
-    fsw.on('error', (err) => report(watchFailure(err, target)));
-    // The parent folder is watched, not the path itself: it sees the path appear, vanish, be
-    // renamed over (editors' save-by-rename) or resolve elsewhere (a ConfigMap `..data` swap).
-    // When the parent does not exist yet, the nearest folder above it that does: `watches()`
-    // lets chokidar descend along the way to the target as the folders get created.
-    void nearestFolder(dirname(target)).then((folder) => {
-      if (!fsw.closed) fsw.add(folder);
-    });
-    return { fsw, ready, release };
-  }
-
-  async function stopWatching(entry: Watched): Promise<void> {
-    entry.release();
-    // chokidar's close() forgets its throttle timers (5 ms to 1 s) without clearing them, which
-    // would keep the process alive for that long after close.
-    for (const byPath of entry.fsw._throttled.values()) {
-      for (const throttler of byPath.values()) clearTimeout(throttler.timeoutObject);
-    }
-    try {
-      await entry.fsw.close();
-    } catch (err) {
-      report(watchFailure(err));
-    }
-    // fs.watch handles finish closing in libuv's close phase: the second check phase from now
-    // comes after it, so a caller that awaits this sees no FSEvent handle left.
+  /** Lets libuv finish closing released handles (its close phase comes before the 2nd check). */
+  async function handlesClosed(): Promise<void> {
     await setImmediate();
     await setImmediate();
-  }
-
-  /**
-   * chokidar keeps watching the inode of a folder that was replaced (removed and created again,
-   * or another folder renamed over it), so nothing in the new folder would ever be reported.
-   * Every chokidar instance that shares such a watch is restarted (they share fs.watch handles
-   * by path), and its whole target is walked again to catch what happened meanwhile.
-   */
-  async function rewatch(folders: Set<string>): Promise<void> {
-    const restart = new Set<string>();
-    for (const folder of folders) {
-      if (!(await isFolder(folder))) continue;
-      for (const target of watched.keys()) {
-        if (target === folder || isInside(folder, target) || isInside(target, folder)) {
-          restart.add(target);
-        }
-      }
-    }
-    if (restart.size === 0) return;
-    const entries = [...restart].map((target) => watched.get(target));
-    for (const target of restart) watched.delete(target);
-    await Promise.all(entries.map((entry) => entry && stopWatching(entry)));
-    if (closed) return;
-    const again = [...restart].filter((target) => targets.has(target));
-    for (const target of again) watched.set(target, startWatching(target));
-    await Promise.all(again.map((target) => watched.get(target)?.ready));
-    for (const target of again) {
-      index.rewalk(target);
-      hint(target);
-    }
   }
 
   async function round(): Promise<void> {
     const hints = pending;
-    const replaced = stale;
     pending = new Set();
-    stale = new Set();
     try {
       const changes = await exclusive(() => index.collect(hints));
-      if (replaced.size > 0) await exclusive(() => rewatch(replaced));
+      // A file caught truncated, mid-write, is looked at again after a quiet window.
+      for (const path of changes.held) pending.add(path);
       const files = [...changes.changed, ...changes.added, ...changes.removed].sort();
       if (closed || files.length === 0) return;
       const batch: ChangeBatch = {
@@ -316,9 +230,8 @@ export function createWatcher(options: WatcherOptions): Watcher {
     const fresh = paths.map((path) => resolve(path)).filter((path) => targets.add(path));
     return exclusive(async () => {
       // A path removed and added again before this turn is started once.
-      const started = fresh.filter((t) => targets.has(t) && !watched.has(t) && !closed);
-      for (const target of started) watched.set(target, startWatching(target));
-      await Promise.all(started.map((target) => watched.get(target)?.ready));
+      const started = fresh.filter((t) => targets.has(t) && !closed);
+      for (const target of started) folders.add(target);
       await Promise.all(
         started.map(async (target) => {
           const lock = await findIndexLock(target);
@@ -331,16 +244,14 @@ export function createWatcher(options: WatcherOptions): Watcher {
   }
 
   function remove(paths: readonly string[]): Promise<void> {
-    const stopping: Promise<void>[] = [];
     for (const path of paths.map((p) => resolve(p))) {
       if (!targets.delete(path)) continue;
       gitLocks.delete(path);
-      const entry = watched.get(path);
-      watched.delete(path);
-      if (entry) stopping.push(stopWatching(entry));
+      folders.remove(path);
     }
-    stopping.push(exclusive(async () => index.prune()));
-    return Promise.all(stopping).then(() => undefined);
+    return Promise.all([handlesClosed(), exclusive(async () => index.prune())]).then(
+      () => undefined,
+    );
   }
 
   function close(): Promise<void> {
@@ -351,30 +262,15 @@ export function createWatcher(options: WatcherOptions): Watcher {
     closed = true;
     scheduler.close();
     pending.clear();
-    const stopping = [...watched.values()].map(stopWatching);
-    watched.clear();
+    folders.close();
     gitLocks.clear();
-    closing = Promise.all([...stopping, delivering])
+    closing = Promise.all([handlesClosed(), delivering])
       .then(() => exclusive(async () => index.clear()))
       .then(() => undefined);
     return closing;
   }
 
   return { ready: add(options.paths), add, remove, close };
-}
-
-async function nearestFolder(path: string): Promise<string> {
-  let dir = path;
-  while (!(await isFolder(dir)) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
-async function isFolder(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** Wraps a system error in `HS_ERR_WATCHER_FAILED`, naming the path. */

@@ -162,7 +162,7 @@ describe('file watcher: what is reported', () => {
     writeFileSync(join(src, 'a.ts'), 'a2');
     await log.until(() => log.all('removed').has(join(src, 'b.ts')), 'b.ts removed');
     expect(log.served.get(join(src, 'a.ts'))).toBe('a2');
-    // chokidar alone would keep watching the deleted folder and miss this.
+    // A handle on the deleted folder would miss this (the new folder often reuses its inode number).
     await writeFile(join(src, 'c.ts'), 'c1');
     await log.until(() => log.served.get(join(src, 'c.ts')) === 'c1', 'c.ts in the new folder');
   });
@@ -194,6 +194,69 @@ describe('file watcher: what is reported', () => {
     const { log } = await watch([dist]);
     await writeFile(join(dist, 'out.js'), 'built');
     await log.until(() => log.served.get(join(dist, 'out.js')) === 'built', 'dist/out.js');
+  });
+});
+
+describe('file watcher: leading batches (development loops)', () => {
+  it('hands a save over without waiting for a quiet window, and a burst meanwhile as one batch', async () => {
+    const dir = await tempDir();
+    const a = join(dir, 'a.ts');
+    writeFileSync(a, 'a0');
+    // A quiet window far longer than the test's own timeout: only a leading batch can arrive.
+    const { log } = await watch([dir], { leading: true, settle: 60_000, maxWait: 60_000 });
+    const gate = createGate();
+    log.hold = (batch) => (batch.read.get(a) === 'a1' ? gate.wait() : Promise.resolve());
+    await writeFile(a, 'a1');
+    await log.until(() => log.served.get(a) === 'a1', 'leading batch');
+    expect(log.batches).toHaveLength(1);
+    // While that batch is held, a burst lands; it waits for a quiet window (60 s here).
+    for (let i = 0; i < 5; i++) writeFileSync(join(dir, `b${i}.ts`), `b${i}`);
+    gate.open();
+    await log.quiet();
+    expect(log.batches).toHaveLength(1);
+  });
+
+  it('holds back a file caught truncated to nothing, mid-save', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'a.ts');
+    writeFileSync(file, 'export const a = 1;');
+    // The round after the hold comes at maxWait (2 s): long enough to see that no batch read ''.
+    const { log } = await watch([dir], { leading: true, settle: 60_000, maxWait: 2_000 });
+    // The first half of a save (open with O_TRUNC); the leading round sees the file empty.
+    writeFileSync(file, '');
+    await log.quiet(200);
+    expect(log.batches).toEqual([]);
+    await writeFile(file, 'export const a = 2;');
+    await log.until(() => log.served.get(file) === 'export const a = 2;', 'the second half');
+    expect(log.all('files')).toEqual(new Set([file]));
+    expect(log.batches.some((batch) => batch.read.get(file) === '')).toBe(false);
+  });
+
+  it('reports a file emptied for good, one quiet window later', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'a.ts');
+    writeFileSync(file, 'export const a = 1;');
+    const { log } = await watch([dir], { leading: true });
+    writeFileSync(file, '');
+    await log.until(() => log.served.get(file) === '', 'the empty file');
+    await log.quiet();
+    expect(log.batches).toEqual([expect.objectContaining({ changed: [file] })]);
+  });
+
+  it('watches folders, not files: one system watcher per folder', async () => {
+    const dir = await tempDir();
+    for (const sub of ['a', 'b']) {
+      mkdirSync(join(dir, sub));
+      for (let i = 0; i < 200; i++) writeFileSync(join(dir, sub, `m${i}.ts`), `${i}`);
+    }
+    const before = resources().FSEventWrap ?? 0;
+    const { log } = await watch([dir]);
+    // The folder, its two subfolders, and the folder above it (which sees it replaced).
+    expect((resources().FSEventWrap ?? 0) - before).toBe(4);
+    mkdirSync(join(dir, 'c'));
+    writeFileSync(join(dir, 'c', 'new.ts'), 'new');
+    await log.until(() => log.served.get(join(dir, 'c', 'new.ts')) === 'new', 'c/new.ts');
+    expect((resources().FSEventWrap ?? 0) - before).toBe(5);
   });
 });
 
@@ -277,7 +340,7 @@ describe('file watcher: last write wins', () => {
     expect(lastRead(log, file)).toBe(version(200));
   });
 
-  it('hands 200 writes made in one go over as one batch, whatever chokidar throttles', async () => {
+  it('hands 200 writes made in one go over as one batch, however many events they raise', async () => {
     const dir = await tempDir();
     const file = join(dir, 'burst.ts');
     writeFileSync(file, 'v000');

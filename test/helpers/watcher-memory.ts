@@ -1,7 +1,7 @@
 /**
  * Child process for the watcher test (run with --expose-gc): hands over many batches and prints
  * the heap after a warm-up and at the end, as JSON. A watcher that kept anything per batch
- * (batches, hints, timers, chokidar throttles) would grow with the number of batches.
+ * (batches, hints, timers, folder handles) would grow with the number of batches.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -153,6 +153,8 @@ process.on('message', (message: ParentMessage) => {
 const watcher = settings.watch
   ? createWatcher({
       paths: [root],
+      // A save is handed over at once; a burst still ends in one trailing batch.
+      leading: true,
       onBatch: (batch) => {
         batches++;
         if (debug)
