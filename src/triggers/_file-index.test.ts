@@ -31,12 +31,14 @@ describe('file index', () => {
       changed: [],
       added: [],
       removed: [],
+      held: [],
     });
     await writeFile(join(dir, 'b.ts'), 'b');
     expect(await index.collect([join(dir, 'b.ts')])).toEqual({
       changed: [],
       added: [join(dir, 'b.ts')],
       removed: [],
+      held: [],
     });
   });
 
@@ -57,7 +59,7 @@ describe('file index', () => {
       throw err;
     });
     await index.seed(dir);
-    const none = { changed: [], added: [], removed: [] };
+    const none = { changed: [], added: [], removed: [], held: [] };
 
     await writeFile(file, 'bbbb');
     expect(await index.collect([file])).toEqual({ ...none, changed: [file] });
