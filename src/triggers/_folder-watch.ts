@@ -111,8 +111,10 @@ export function createFolderWatch(options: FolderWatchOptions): FolderWatch {
     if (!found?.dir || seen.has(found.id)) return;
     seen.add(found.id);
     let handle = folders.get(dir);
+    let inherited: Set<string> | undefined;
     if (handle && handle.id !== found.id) {
       // Replaced since it was watched: the old handle follows the old inode.
+      inherited = handle.owners;
       forget(dir, handle);
       handle = undefined;
     }
@@ -120,6 +122,7 @@ export function createFolderWatch(options: FolderWatchOptions): FolderWatch {
       handle = open(dir, found.id, (event, name) => onFolderEvent(dir, event, name));
       if (!handle) return;
       folders.set(dir, handle);
+      for (const owner of inherited ?? []) handle.owners.add(owner);
     }
     handle.owners.add(target);
     let entries: Dirent[];
@@ -146,7 +149,9 @@ export function createFolderWatch(options: FolderWatchOptions): FolderWatch {
 
   function watchLink(target: string, path: string, id: string): void {
     let handle = links.get(path);
+    let inherited: Set<string> | undefined;
     if (handle && handle.id !== id) {
+      inherited = handle.owners;
       forget(path, handle);
       handle = undefined;
     }
@@ -154,42 +159,45 @@ export function createFolderWatch(options: FolderWatchOptions): FolderWatch {
       handle = open(path, id, () => onLinkEvent(path));
       if (!handle) return;
       links.set(path, handle);
+      for (const owner of inherited ?? []) handle.owners.add(owner);
     }
     handle.owners.add(target);
   }
 
-  /** Drops `target` from `path` and everything watched below it. */
-  function leave(target: string, path: string): void {
+  /**
+   * Brings what is watched at `path` (an entry of a watched folder, named by a rename event) in
+   * line with the disk. A folder is watched afresh even when it looks unchanged: its handle may
+   * follow a deleted folder whose inode number the new one got back at once.
+   */
+  function refresh(path: string, owners: Iterable<string>): void {
+    const concerned = [...owners].filter((target) => enters(target, path));
+    if (concerned.length === 0) return;
+    const found = idOf(path);
+    const folder = folders.get(path);
+    if (!folder && !links.has(path)) {
+      // The common case, a file created or deleted: nothing is watched at or below it.
+      if (found?.dir) for (const target of concerned) enter(target, path, new Set());
+      else if (found && isSymlink(path))
+        for (const target of concerned) watchLink(target, path, found.id);
+      return;
+    }
+    // Close every handle at or below the path; whoever used them watches again from the disk.
+    const affected = new Set(concerned);
     for (const table of [folders, links]) {
       for (const [watched, handle] of table) {
         if (watched !== path && !watched.startsWith(`${path}${sep}`)) continue;
-        handle.owners.delete(target);
-        if (handle.owners.size === 0) forget(watched, handle);
+        for (const owner of handle.owners) affected.add(owner);
+        forget(watched, handle);
       }
     }
-  }
-
-  /**
-   * Brings what is watched at `path` (an entry of a watched folder) in line with the disk. A
-   * folder named by a rename event is watched afresh even when it looks unchanged: its handle
-   * may follow a deleted folder whose inode number the new one got back.
-   */
-  function refresh(path: string, owners: Iterable<string>): void {
-    for (const target of [...owners]) {
-      if (!enters(target, path)) continue;
-      const found = idOf(path);
-      const folder = folders.get(path);
-      const link = links.get(path);
-      if (found?.dir) {
-        leave(target, path);
-        enter(target, path, new Set());
-        if (folder) options.onRewatch(path);
-      } else {
-        if (folder || link) leave(target, path);
-        if (found && isSymlink(path)) watchLink(target, path, found.id);
-      }
-      anchor(target);
+    if (found?.dir) {
+      for (const target of affected) enter(target, path, new Set());
+      if (folder) options.onRewatch(path);
+    } else if (found && isSymlink(path)) {
+      for (const target of affected) watchLink(target, path, found.id);
     }
+    // A folder on the way to a target went away: watch from the nearest one left.
+    if (folder) for (const target of affected) anchor(target);
   }
 
   /** Watches from the nearest existing folder above `target` again if nothing is watched for it. */

@@ -10,8 +10,15 @@ import { createWatcher, type Watcher } from './watcher.js';
 
 /** Options of {@link watchRuntime}. */
 export interface WatchRuntimeOptions {
-  /** Quiet window before a batch is handed over, in milliseconds. @default the watcher's (15) */
+  /** Quiet window before a batch is handed over, in milliseconds. @default the watcher's (3) */
   settle?: number;
+  /**
+   * Reload on the first save after a quiet spell at once, without waiting for a quiet window
+   * (what `hotswap run` does). Saves that arrive during that reload still come as one batch,
+   * but a multi-file save may then reload twice, the first time with only part of it.
+   * @default false
+   */
+  leading?: boolean;
   /** Called with each reload's report. */
   onReport?(report: ReloadReport): void;
   /** Called when watching fails (a path that cannot be watched). @default logs a warning */
@@ -40,6 +47,7 @@ export function watchRuntime(runtime: Runtime, options: WatchRuntimeOptions = {}
   const watcher: Watcher = createWatcher({
     paths: [],
     ...(options.settle === undefined ? {} : { settle: options.settle }),
+    leading: options.leading === true,
     onBatch: async (batch) => {
       const files = [...batch.files];
       const detail = files.length === 1 ? files[0] : `${files[0]} +${files.length - 1} more`;

@@ -167,6 +167,24 @@ describe('file watcher: what is reported', () => {
     await log.until(() => log.served.get(join(src, 'c.ts')) === 'c1', 'c.ts in the new folder');
   });
 
+  it('follows a replaced folder that two watched paths share', async () => {
+    const dir = await tempDir();
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a.ts'), 'a1');
+    writeFileSync(join(src, 'settings.json'), '{}');
+    // The folder itself and a file in it: both need the same folder watched.
+    const { log } = await watch([src, join(src, 'settings.json')]);
+    rmSync(src, { recursive: true });
+    mkdirSync(src);
+    writeFileSync(join(src, 'a.ts'), 'a2');
+    await log.until(() => log.served.get(join(src, 'a.ts')) === 'a2', 'a.ts in the new folder');
+    await writeFile(join(src, 'settings.json'), '{"b":1}');
+    await log.until(() => log.served.get(join(src, 'settings.json')) === '{"b":1}', 'settings');
+    await writeFile(join(src, 'c.ts'), 'c1');
+    await log.until(() => log.served.get(join(src, 'c.ts')) === 'c1', 'c.ts in the new folder');
+  });
+
   it('ignores node_modules, .git, dist and editor swap files below a watched folder', async () => {
     const dir = await tempDir();
     for (const sub of ['node_modules/pkg', '.git', 'dist', 'src']) {
