@@ -49,6 +49,15 @@ export class LoaderUpdate {
   readonly #staging: Staging | undefined;
   readonly #removedNodes: readonly ModuleNode[];
   readonly #replaced = new Map<ModuleNode, ModuleInstance | undefined>();
+  readonly #holds: Promise<unknown>[] = [];
+  /** Retirements waiting for {@link holdRetired}'s promises, once finalize found any. */
+  #deferred: (() => Promise<void>)[] | undefined;
+  /**
+   * Resolves once every version this update replaced or pruned is disposed: at the end of
+   * {@link finalize}, or later when {@link holdRetired} held them. Never rejects; errors of
+   * late dispose callbacks are added to {@link warnings}.
+   */
+  retired: Promise<void> = Promise.resolve();
   #state: State = 'prepared';
   readonly #silent: boolean;
 
@@ -157,16 +166,34 @@ export class LoaderUpdate {
     }
   }
 
+  /**
+   * Keeps the versions this update replaces or prunes running until `until` settles: their
+   * dispose callbacks and scopes wait for it, so work still leased to an owner's previous
+   * version (a command in flight) does not see its timers end or its signal abort. Call between
+   * commit and finalize; {@link retired} tells when they are gone.
+   */
+  holdRetired(until: Promise<unknown>): void {
+    this.#expect('committed', 'hold retired versions');
+    this.#holds.push(until);
+  }
+
   /** Retires old versions (dispose, prune) and runs accept callbacks. Errors become warnings. */
   async finalize(): Promise<void> {
     if (this.#state === 'finalized') return;
     this.#expect('committed', 'finalize');
     this.#state = 'finalized';
+    if (this.#holds.length > 0) this.#deferred = [];
     try {
       for (const [node, old] of this.#replaced)
         if (old) await this.#retire(old, node.data, 'dispose');
       await this.#prune();
       await this.#runAcceptCallbacks();
+      const deferred = this.#deferred;
+      if (deferred) {
+        this.retired = Promise.allSettled(this.#holds).then(async () => {
+          for (const retire of deferred) await retire();
+        });
+      }
       if (!this.#silent)
         this.#host.emit('afterUpdate', { type: 'update', updates: this.#payload() });
     } finally {
@@ -175,6 +202,18 @@ export class LoaderUpdate {
   }
 
   async #retire(
+    instance: ModuleInstance,
+    data: Record<string, unknown>,
+    what: string,
+  ): Promise<void> {
+    if (this.#deferred) {
+      this.#deferred.push(() => this.#retireNow(instance, data, what));
+      return;
+    }
+    await this.#retireNow(instance, data, what);
+  }
+
+  async #retireNow(
     instance: ModuleInstance,
     data: Record<string, unknown>,
     what: string,

@@ -13,7 +13,7 @@
  * whole reload and changes nothing.
  */
 import type { Logger } from 'pino';
-import { serializeError } from '../errors.js';
+import { type HotswapError, serializeError } from '../errors.js';
 import { createLoader, type Loader, type LoaderOptions } from '../loader/loader.js';
 import type { LoaderUpdate } from '../loader/update.js';
 import type {
@@ -66,6 +66,13 @@ export interface CodeUnit extends Unit {
   staged(file: string): Record<string, unknown> | undefined;
   /** During a reload: the error that kept `file` on its last good version, if any. */
   stagedFailure(file: string): unknown;
+  /**
+   * During a reload, once this unit committed: keeps the module versions the reload replaced
+   * (their scopes, timers, listeners, dispose callbacks) running until `until` settles. For an
+   * owner whose previous version still has work leased to it (a command in flight). No-op when
+   * this reload changed no module.
+   */
+  holdRetired(until: Promise<unknown>): void;
 }
 
 /**
@@ -142,6 +149,10 @@ class CodeUnitImpl implements CodeUnit {
     return () => {
       this.#discoverers.delete(owner);
     };
+  }
+
+  holdRetired(until: Promise<unknown>): void {
+    if (this.#update?.state === 'committed') this.#update.holdRetired(until);
   }
 
   release(file: string, owner: string): void {
@@ -270,8 +281,14 @@ class CodeUnitImpl implements CodeUnit {
         await update.finalize();
         this.#lastOutcome = update.failures.length > 0 ? 'failed' : 'refreshed';
         this.#lastError = update.failures[0] ? serializeError(update.failures[0].error) : undefined;
-        for (const warning of update.warnings)
+        const warn = (warning: HotswapError): void =>
           this.#log?.warn({ err: warning, unit: this.name }, warning.message);
+        const logged = update.warnings.length;
+        for (const warning of update.warnings) warn(warning);
+        // Versions held for leased work are disposed later; so are their callbacks' errors.
+        void update.retired.then(() => {
+          for (const warning of update.warnings.slice(logged)) warn(warning);
+        });
       },
     };
   }

@@ -298,6 +298,8 @@ class CommandTableImpl<C> implements CommandTableUnit<C> {
     if (parts.length === 0 && this.handle.ready) return undefined;
 
     let previous: Version<CommandTable<C>> | undefined;
+    // Releases the code unit's hold on replaced module versions (see commit).
+    let releaseHold: (() => void) | undefined;
     let swapped = false;
     let released: string[] = [];
     const before = { live: this.#live, failures: this.#failures, overrides: this.#overrides };
@@ -317,6 +319,15 @@ class CommandTableImpl<C> implements CommandTableUnit<C> {
           dropped = built.dropped;
           previous = this.handle.swap(built.table);
           swapped = true;
+          // Commands in flight on the previous table run on the previous module versions: keep
+          // their scopes (timers, signal) until the table version retires, when its leases end.
+          if (previous && previous.leases > 0) {
+            this.#code.holdRetired(
+              new Promise<void>((resolve) => {
+                releaseHold = resolve;
+              }),
+            );
+          }
         }
         this.#live = next;
         this.#failures = failures;
@@ -328,6 +339,7 @@ class CommandTableImpl<C> implements CommandTableUnit<C> {
         }
       },
       rollback: () => {
+        releaseHold?.();
         for (const file of released) {
           this.#owned.add(file);
           this.#code.own(file, this.name, { partial: true });
@@ -343,7 +355,10 @@ class CommandTableImpl<C> implements CommandTableUnit<C> {
       },
       discard: () => {},
       finalize: () => {
-        if (previous) void this.handle.retire(previous);
+        if (previous) {
+          const release = (): void => releaseHold?.();
+          this.handle.retire(previous).then(release, release);
+        } else releaseHold?.();
         for (const { word, name } of dropped) {
           this.#host?.log.warn(
             { unit: this.name, word, command: name },

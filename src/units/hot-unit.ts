@@ -107,6 +107,12 @@ export interface HotUnitOptions<T extends object, K extends string = never>
   delegates?: readonly K[];
   /** Earlier versions kept for `rollback(steps)`. @default 5 */
   keep?: number;
+  /**
+   * Commit phase, after the swap, when the replaced version still has work leased to it: called
+   * with a promise that settles once that version retired. A unit whose versions live in
+   * something else (a module unit's in the code unit) keeps them alive until then.
+   */
+  holdReplaced?(until: Promise<unknown>): void;
 }
 
 /** A module-like unit made by {@link createHotUnit}. */
@@ -271,6 +277,7 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
     let previousActivation: Scope | undefined;
     let activation: Scope | undefined;
     let committed = false;
+    let releaseHold: (() => void) | undefined;
     return {
       outcome: handle.ready ? 'refreshed' : 'added',
       summary:
@@ -296,6 +303,13 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
           await options.activate(value, activation);
         }
         previous = handle.swap(value, { scope, generation });
+        if (previous && previous.leases > 0 && options.holdReplaced) {
+          options.holdReplaced(
+            new Promise<void>((resolve) => {
+              releaseHold = resolve;
+            }),
+          );
+        }
         previousActivation = this.#activation;
         this.#activation = activation;
         this.#generation = generation;
@@ -307,6 +321,7 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
       rollback: async () => {
         if (!committed) return;
         committed = false;
+        releaseHold?.();
         await this.#end(activation);
         this.#activation = undefined;
         const replaced = handle.restore(previous);
@@ -329,7 +344,10 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
           }
         : undefined,
       finalize: () => {
-        if (previous) void handle.retire(previous);
+        if (previous) {
+          const release = (): void => releaseHold?.();
+          handle.retire(previous).then(release, release);
+        }
         this.#history.push({ generation, value });
         while (this.#history.length > this.#keep + 1) this.#history.shift();
       },

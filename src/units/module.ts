@@ -71,6 +71,8 @@ export function createModuleUnit<T extends object = ModuleExports, K extends str
     ...(options.delegates ? { delegates: options.delegates } : {}),
     ...(options.keep === undefined ? {} : { keep: options.keep }),
     ...(options.verify ? { verify: options.verify } : {}),
+    // Work leased to the previous version runs on its module versions: they stay until it ends.
+    holdReplaced: (until) => code.holdRetired(until),
     // State is the module's hot.data: read before the swap, written (migrated) into it after.
     get: (_version, keys) =>
       Object.fromEntries(keys.filter((k) => k in data()).map((k) => [k, data()[k]])),

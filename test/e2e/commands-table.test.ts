@@ -14,6 +14,7 @@ import {
 } from '../../src/units/commands.js';
 import { type AppDir, createAppDir } from '../helpers/app-dir.js';
 import { buildOnce } from '../helpers/build-once.js';
+import { trackRetirements } from '../helpers/retirements.js';
 
 type Ctx = { args: string[] };
 let app: AppDir;
@@ -423,6 +424,40 @@ describe('versions', () => {
     open();
     await expect(inFlight).resolves.toBe('v1');
     expect(table.handle.versions().map((v) => v.state)).toEqual(['live']);
+  });
+
+  it('keeps the module versions a command in flight runs on until it finishes', async () => {
+    // The module's scope signal and dispose callback tell whether its version was retired.
+    const gated = (text: string) =>
+      [
+        'const hot = import.meta.hot!;',
+        'const signal = hot.scope.signal;',
+        `hot.dispose(() => (globalThis as any).__onCommandDispose?.(${JSON.stringify(text)}));`,
+        'export default { async run(ctx: { gate: Promise<void> }) {',
+        `  await ctx.gate; return signal.aborted ? 'aborted' : ${JSON.stringify(text)};`,
+        '} };',
+        '',
+      ].join('\n');
+    const track = trackRetirements('__onCommandDispose');
+    setup({ 'commands/slow.ts': gated('v1') });
+    await runtime.reload();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const inFlight = table.handle.withLease((t) => t.lookup('slow')!.run({ gate } as never));
+    app.write({ 'commands/slow.ts': gated('v2') });
+    await runtime.reload();
+    // v2 serves new calls while v1's module version keeps running for the call in flight.
+    await expect(
+      table.handle.current.lookup('slow')!.run({ gate: Promise.resolve() } as never),
+    ).resolves.toBe('v2');
+    expect(track.retired).toEqual([]);
+    open();
+    await expect(inFlight).resolves.toBe('v1');
+    await track.gone('v1');
+    expect(track.retired).toEqual(['v1']);
+    track.stop();
   });
 
   it('reports its status', async () => {

@@ -7,6 +7,7 @@ import { createRuntime, type Runtime } from '../../src/index.js';
 import { createCodeUnit } from '../../src/units/code.js';
 import { createModuleUnit, hotModule } from '../../src/units/module.js';
 import { type AppDir, createAppDir } from '../helpers/app-dir.js';
+import { trackRetirements } from '../helpers/retirements.js';
 
 let app: AppDir;
 let runtime: Runtime;
@@ -180,5 +181,39 @@ describe('module units', () => {
     expect(handle.current.version).toBe('v2');
     open();
     await expect(inFlight).resolves.toBe('v1');
+  });
+  it("keeps the module's scope (its signal, its timers) until work in flight on it ends", async () => {
+    const job = (version: string): string =>
+      [
+        'const hot = import.meta.hot!;',
+        'const signal = hot.scope.signal;',
+        `hot.dispose(() => (globalThis as any).__onJobDispose?.('${version}'));`,
+        `export const version = '${version}';`,
+        'export async function run(gate: Promise<void>): Promise<string> {',
+        `  await gate; return signal.aborted ? 'aborted' : version;`,
+        '}',
+        '',
+      ].join('\n');
+    const track = trackRetirements('__onJobDispose');
+    setup({ 'job.ts': job('v1') });
+    const handle = hotModule<{ run(gate: Promise<void>): Promise<string>; version: string }>(
+      runtime,
+      { name: 'job', file: 'job.ts', root: app.root },
+    );
+    await runtime.reload();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const inFlight = handle.withLease((j) => j.run(gate));
+    app.write({ 'job.ts': job('v2') });
+    await runtime.reload({ changedFiles: [app.path('job.ts')] });
+    expect(handle.current.version).toBe('v2');
+    expect(track.retired).toEqual([]);
+    open();
+    await expect(inFlight).resolves.toBe('v1');
+    await track.gone('v1');
+    expect(track.retired).toEqual(['v1']);
+    track.stop();
   });
 });
