@@ -123,6 +123,18 @@ export interface ServiceConfigSource {
   readonly name: string;
   /** Generation of the live configuration. */
   readonly generation: number;
+  /**
+   * What the config prepared in the runtime reload `reloadId` (a config unit has it). With it
+   * and {@link preview}, a change of `configKeys` rebuilds the service in the same transaction.
+   */
+  staged?(reloadId: number):
+    | {
+        readonly generation: number;
+        readonly changes: readonly ServiceConfigChange[];
+      }
+    | undefined;
+  /** Runs `fn` with the config's reads showing what it prepared (see `staged`). */
+  preview?<R>(fn: () => R): R;
   /** Subscribes to committed changes of keys matching `pattern`; returns the unsubscribe. */
   on(
     pattern: string,
@@ -408,6 +420,16 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
       if (changed.length > 0) return this.#createdAtCommit(ctx, changed);
       return this.#change(await this.#build(ctx), 'added');
     }
+    // The config changes keys this service reads in this very reload: the next instance is
+    // built now, from the next config, and commits with it, or neither does.
+    const staged = this.#stagedConfig(ctx, changed);
+    if (staged) {
+      const { config, generation, keys } = staged;
+      const built = await config.preview(() => this.#build(ctx, generation));
+      const change = this.#change(built, 'refreshed');
+      change.summary = `${change.summary}; config: ${keys.join(', ')}`;
+      return change;
+    }
     if (ctx.changedFiles.size > 0 || !this.#asked(ctx.reloadId)) return undefined;
     if (changed.length > 0) {
       this.#requestReload({
@@ -491,6 +513,24 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
     this.#config = config;
   }
 
+  /** The config change of this reload that concerns `configKeys`, when it can be previewed. */
+  #stagedConfig(
+    ctx: PrepareContext,
+    changed: readonly string[],
+  ):
+    | { config: Required<Pick<ServiceConfigSource, 'preview'>>; generation: number; keys: string[] }
+    | undefined {
+    const config = this.#config;
+    if (!config?.staged || !config.preview || !changed.includes(config.name)) return undefined;
+    const staged = config.staged(ctx.reloadId);
+    if (staged === undefined) return undefined;
+    const keys = staged.changes
+      .filter((c) => this.#patterns.some((p) => p.overlaps(c.keys)))
+      .map((c) => c.path);
+    if (keys.length === 0) return undefined;
+    return { config: config as Required<ServiceConfigSource>, generation: staged.generation, keys };
+  }
+
   #resolveConfig(): ServiceConfigSource {
     const runtime = this.#runtime;
     if (runtime === undefined) {
@@ -533,7 +573,7 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
 
   // ── bringing up an instance ──────────────────────────────────────────────────────────────
 
-  async #build(ctx: PrepareContext): Promise<Built<T>> {
+  async #build(ctx: PrepareContext, stagedGeneration?: number): Promise<Built<T>> {
     const generation = this.#highest + 1;
     const scope = createScope(`${this.name}@${generation}`);
     const controller = new AbortController();
@@ -550,7 +590,7 @@ class ServiceUnitImpl<T> implements ServiceUnit<T> {
     };
     // Read before create: if the config moves on while the instance is built, the next change
     // event is newer than this and asks for another swap (never one too few).
-    const configGeneration = this.#config?.generation;
+    const configGeneration = stagedGeneration ?? this.#config?.generation;
     const steps: Partial<Record<ServiceStep, number>> = {};
     const options = this.#options;
     let instance: T | undefined;

@@ -636,23 +636,48 @@ describe('config keys', () => {
     expect(handle.generation).toBe(1);
   });
 
-  it('reloading the config through the runtime: the service waits for the commit, then swaps once', async () => {
-    const { handle, write } = configured();
+  it('reloading the config through the runtime swaps the service in the same transaction, built from the next config', async () => {
+    const { config, handle, rec, write } = configured();
     await runtime.reload();
     write('db-c');
-    const swapped = nextEvent(
-      runtime,
-      'reload-end',
-      ({ report }) => report.trigger.kind === 'config',
-    );
     const report = await runtime.reload({ units: 'config' });
+    expect(report.ok).toBe(true);
     expect(report.units.map((u) => [u.name, u.outcome])).toEqual([
       ['config', 'refreshed'],
-      ['db', 'unchanged'],
+      ['db', 'refreshed'],
     ]);
-    await swapped;
+    expect(report.units[1]?.summary).toMatch(/; config: db\.host$/);
+    // Built during prepare, reading the config that was about to commit.
+    expect(rec.label).toBe('db-c');
     expect(handle.current.use()).toBe('db-c');
     expect(handle.generation).toBe(2);
+    expect(unitStatus('db').details?.config).toMatchObject({ builtOn: config.generation });
+    // No second transaction follows.
+    expect(runtime.reloading).toBe(false);
+    expect(runtime.status().queued).toBe(0);
+  });
+
+  it('a service that fails on the next config keeps the config from changing: all or nothing', async () => {
+    const { config, handle, rec, write } = configured();
+    await runtime.reload();
+    write('db-unreachable');
+    rec.faults.add('start:2');
+    const report = await runtime.reload({ units: 'config' });
+    expect(report.ok).toBe(false);
+    const db = report.units.find((u) => u.name === 'db');
+    expect(db).toMatchObject({ outcome: 'failed', phase: 'prepare' });
+    expect(db?.error?.message).toContain('connection refused');
+    expect(report.units.find((u) => u.name === 'config')?.outcome).not.toBe('refreshed');
+    expect(config.generation).toBe(1);
+    expect(config.get('db.host')).toBe('db-a');
+    expect(handle.current.use()).toBe('db-a');
+    // The next good config goes through, service and config together.
+    rec.faults.delete('start:2');
+    write('db-e');
+    const fixed = await runtime.reload({ units: 'config' });
+    expect(fixed.ok).toBe(true);
+    expect(config.get('db.host')).toBe('db-e');
+    expect(handle.current.use()).toBe('db-e');
   });
 
   it('a config reload that changes nothing does not rebuild its dependent services (rehash)', async () => {
@@ -667,25 +692,19 @@ describe('config keys', () => {
     expect(handle.generation).toBe(1);
   });
 
-  it('a full reload with a changed config swaps the service once, after the config commits', async () => {
+  it('a full reload with a changed config swaps the service once, in the same transaction', async () => {
     const { handle, write, rec } = configured();
     await runtime.reload();
     write('db-d');
-    const swapped = nextEvent(runtime, 'reload-end', ({ report }) =>
-      report.units.some((u) => u.name === 'db' && u.outcome === 'refreshed'),
-    );
     const full = await runtime.reload();
-    expect(full.units.find((u) => u.name === 'db')?.outcome).toBe('unchanged');
-    const { report } = await swapped;
-    // Asked for by the full reload (after the config it depends on), and by the config
-    // subscription: both requests merge into one follow-up swap.
-    expect(report.trigger).toEqual({ kind: 'api', detail: 'after config changed' });
-    expect(report.coalesced).toEqual([{ kind: 'config', by: 'config', detail: 'db.host' }]);
+    expect(full.units.find((u) => u.name === 'db')?.outcome).toBe('refreshed');
     expect(handle.current.use()).toBe('db-d');
     expect(rec.journal.filter((l) => l.startsWith('create'))).toEqual([
       'create 1',
       'create 2 (live 1)',
     ]);
+    expect(runtime.reloading).toBe(false);
+    expect(runtime.status().queued).toBe(0);
   });
 
   it('configKeys without a config among dependsOn fail the first reload with a clear message', async () => {

@@ -48,6 +48,53 @@ const turns = async (n = 5) => {
 };
 
 describe('config as a unit in a transaction', () => {
+  it('shows what it prepared to preview() readers only, for that reload only, until commit', async () => {
+    const config = await loaded();
+    expect(config.staged(7)).toBeUndefined();
+    write(yaml('v1'));
+    const change = await config.prepare(ctx({ reloadId: 7 }));
+    expect(config.staged(7)).toEqual({
+      generation: 2,
+      changes: [{ path: 'llm.model', keys: ['llm', 'model'] }],
+    });
+    expect(config.staged(8)).toBeUndefined();
+    expect(config.get('llm.model')).toBe('v0');
+    // Async work started inside preview keeps the view until the change commits.
+    let read!: () => string;
+    // A callback scheduled inside the preview (as a socket's would be) runs in its context.
+    let callLater!: () => void;
+    const fired = new Promise<void>((resolve) => {
+      callLater = resolve;
+    });
+    let later!: () => Promise<string>;
+    const seen = await config.preview(async () => {
+      await turns(1);
+      read = () => String(config.get('llm.model'));
+      const inContext = fired.then(() => String(config.get('llm.model')));
+      later = () => {
+        callLater();
+        return inContext;
+      };
+      return [config.get('llm.model'), config.current.llm.model];
+    });
+    expect(seen).toEqual(['v1', 'v1']);
+    expect(config.get('llm.model')).toBe('v0');
+    await change?.commit();
+    expect(config.staged(7)).toBeUndefined();
+    expect(config.get('llm.model')).toBe('v1');
+    await change?.finalize?.();
+    // A discarded change leaves nothing staged behind: previews read the live version.
+    write(yaml('v2'));
+    const dropped = await config.prepare(ctx({ reloadId: 9 }));
+    expect(config.preview(read)).toBe('v2');
+    // Work that began in the earlier preview never sees a later reload's staged values.
+    expect(read()).toBe('v1');
+    expect(await later()).toBe('v1');
+    await dropped?.discard();
+    expect(config.staged(9)).toBeUndefined();
+    expect(config.preview(read)).toBe('v1');
+  });
+
   it('prepare touches no live state; commit is the moment it changes', async () => {
     const config = await loaded();
     const before = config.current;

@@ -55,7 +55,15 @@ import type {
   KeyPath,
   KeyPathValue,
   SnapshotInfo,
+  StagedConfig,
 } from './types.js';
+
+/**
+ * The staged change each config shows `get()` in this async context (see `preview`). Keyed by
+ * the change itself, not only the config: work started inside a preview (a service's socket
+ * callbacks) keeps this context for good, and must never read a later reload's staged values.
+ */
+const previewing = new AsyncLocalStorage<ReadonlyMap<object, object | undefined>>();
 
 type Request = { kind: 'reload'; overrides?: OverrideSet } | { kind: 'rollback'; steps: number };
 
@@ -103,6 +111,8 @@ class ConfigUnit<T> implements Config<T> {
   // Set while this config's listeners run: a reload of this config started from one of them
   // must not wait for the notification queue it is itself part of (it would wait for itself).
   readonly #inListener = new AsyncLocalStorage<true>();
+  /** The change prepared in a runtime reload, until it commits or is dropped (see `staged`). */
+  #staged: { reloadId: number; version: Version; view: StagedConfig } | undefined;
   #live: Version | undefined;
   #pendingRestart: ConfigChangeView[] = [];
   #lastOutcome: UnitOutcome | undefined;
@@ -152,6 +162,17 @@ class ConfigUnit<T> implements Config<T> {
 
   get current(): DeepReadonly<T> {
     return this.#need().value as DeepReadonly<T>;
+  }
+
+  staged(reloadId: number): StagedConfig | undefined {
+    const staged = this.#staged;
+    return staged?.reloadId === reloadId ? staged.view : undefined;
+  }
+
+  preview<R>(fn: () => R): R {
+    const viewing = new Map(previewing.getStore());
+    viewing.set(this, this.#staged);
+    return previewing.run(viewing, fn);
   }
 
   get overrides(): Readonly<Record<string, unknown>> {
@@ -379,6 +400,21 @@ class ConfigUnit<T> implements Config<T> {
       pending: this.#pendingRestart,
     };
     let committed: Version | undefined;
+    const staged =
+      how.commits && plan.changes.length > 0
+        ? {
+            reloadId: ctx.reloadId,
+            version: { ...plan.next, generation: (before.live?.generation ?? 0) + 1 },
+            view: {
+              generation: (before.live?.generation ?? 0) + 1,
+              changes: plan.changes.map((c) => ({ path: c.path, keys: [...c.keys] })),
+            },
+          }
+        : undefined;
+    this.#staged = staged;
+    const unstage = (): void => {
+      if (this.#staged === staged) this.#staged = undefined;
+    };
     const prepared: ConfigPreparedChange = {
       outcome:
         report.outcome === 'added'
@@ -391,6 +427,7 @@ class ConfigUnit<T> implements Config<T> {
       report,
       commit: () => {
         // Synchronous and total: nothing here can fail halfway.
+        unstage();
         if (how.commits) {
           const version: Version = { ...plan.next, generation: (before.live?.generation ?? 0) + 1 };
           let entry: SnapshotEntry<Version>;
@@ -414,6 +451,7 @@ class ConfigUnit<T> implements Config<T> {
         this.#lastError = undefined;
       },
       rollback: () => {
+        unstage();
         this.#live = before.live;
         this.#history.restore(before.history);
         this.#pendingRestart = before.pending;
@@ -423,6 +461,7 @@ class ConfigUnit<T> implements Config<T> {
         how.release();
       },
       discard: () => {
+        unstage();
         how.release();
       },
       finalize: async () => {
@@ -507,6 +546,9 @@ class ConfigUnit<T> implements Config<T> {
   }
 
   #need(): Version {
+    if (this.#staged && previewing.getStore()?.get(this) === this.#staged) {
+      return this.#staged.version;
+    }
     if (!this.#live) {
       throw new HotswapError(
         'HS_ERR_CONFIG_NOT_LOADED',

@@ -172,6 +172,14 @@ export interface ConfigPreparedChange extends PreparedChange {
 }
 
 /** A live, layered, validated configuration. It is also a {@link Unit} of kind `config`. */
+/** What a config prepared in the reload in progress (see {@link Config.staged}). */
+export interface StagedConfig {
+  /** The generation the config will have once the reload commits. */
+  readonly generation: number;
+  /** The keys that change, as paths and split into keys. */
+  readonly changes: readonly { readonly path: string; readonly keys: readonly string[] }[];
+}
+
 export interface Config<T = Record<string, unknown>> extends Unit {
   /** Always `config`. */
   readonly kind: 'config';
@@ -213,6 +221,19 @@ export interface Config<T = Record<string, unknown>> extends Unit {
   on(pattern: string, listener: ConfigListener<DeepReadonly<T>>): () => void;
   /** The live config with secrets redacted, for showing to a person. */
   redacted(): unknown;
+  /**
+   * During the runtime reload `reloadId`, once this config prepared a change that will commit:
+   * the generation it will commit as and the keys it changes. Undefined otherwise. Units that
+   * depend on the config use it to rebuild in the same transaction (a service's `configKeys`).
+   */
+  staged(reloadId: number): StagedConfig | undefined;
+  /**
+   * Runs `fn` with {@link get} and {@link current} reading the version this config prepared in
+   * the reload in progress, if there is one (async work started inside `fn` too), so a
+   * dependent unit builds its next version from the next config. Everything else keeps reading
+   * the live version, and after the commit (or a failure) `fn`'s reads are live ones again.
+   */
+  preview<R>(fn: () => R): R;
   /** Phase 1 (runtime): build the next version off to the side; undefined when nothing changed. */
   prepare(ctx: Parameters<Unit['prepare']>[0]): Promise<ConfigPreparedChange | undefined>;
   /** Phase 1 (runtime): prepare a return to the snapshot `steps` back. */
