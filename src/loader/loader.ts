@@ -54,6 +54,11 @@ export interface UpdateOptions {
    * Without it, one failure fails the whole update. @default false
    */
   partial?: boolean;
+  /**
+   * Source text to use instead of what is on disk, by absolute path (a module unit's rollback
+   * re-evaluates an earlier version's source). Listed files are updated even if unchanged.
+   */
+  sources?: ReadonlyMap<string, string>;
 }
 
 /** A part of a partial update that failed and kept its last good version. */
@@ -112,6 +117,8 @@ export interface Loader {
   namespace(file: string): Record<string, unknown> | undefined;
   /** `import.meta.hot.data` of `file` (shared by all its versions), if it is in the graph. */
   data(file: string): Record<string, unknown> | undefined;
+  /** Source text of the live version of `file`, if it is in the graph. */
+  source(file: string): string | undefined;
   /** Generation (1, 2, …) of the live version of `file`, or 0. */
   generation(file: string): number;
   /** Every app file in the graph. */
@@ -190,7 +197,10 @@ class LoaderImpl implements Loader {
     const started = performance.now();
     const requested = new Set([...files].map((f) => resolvePath(f)));
     for (const file of this.#pending) requested.add(file);
-    const forced = new Set([...(options.force ?? [])].map((f) => resolvePath(f)));
+    const given = new Map(
+      [...(options.sources ?? [])].map(([file, text]) => [resolvePath(file), text] as const),
+    );
+    const forced = new Set([...(options.force ?? []), ...given.keys()].map((f) => resolvePath(f)));
     for (const file of forced) requested.add(file);
 
     const sources = new Map<string, string>();
@@ -201,7 +211,7 @@ class LoaderImpl implements Loader {
       if (!node?.live) continue;
       let source: string;
       try {
-        source = readFileSync(file, 'utf8');
+        source = given.get(file) ?? readFileSync(file, 'utf8');
       } catch {
         removed.push(node);
         continue;
@@ -381,6 +391,10 @@ class LoaderImpl implements Loader {
 
   data(file: string): Record<string, unknown> | undefined {
     return this.graph.get(resolvePath(file))?.data;
+  }
+
+  source(file: string): string | undefined {
+    return this.graph.get(resolvePath(file))?.record?.source;
   }
 
   generation(file: string): number {

@@ -108,6 +108,13 @@ export class LoaderUpdate {
       | undefined;
   }
 
+  /** The source text `file` has after this update (staged if re-evaluated, else live). */
+  source(file: string): string | undefined {
+    const node = this.#host.graph.get(file) ?? this.#staging?.newNodes.get(file);
+    if (!node) return undefined;
+    return (this.#staging?.instances.get(node) ?? node.live)?.record.source;
+  }
+
   /** Makes every staged version live at once: nodes, edges and binding cells. Synchronous. */
   commit(): void {
     this.#expect('prepared', 'commit');

@@ -66,6 +66,8 @@ export interface CodeUnit extends Unit {
   staged(file: string): Record<string, unknown> | undefined;
   /** During a reload: the error that kept `file` on its last good version, if any. */
   stagedFailure(file: string): unknown;
+  /** During a reload: the source text behind {@link staged}`(file)`. */
+  stagedSource(file: string): string | undefined;
   /**
    * During a reload, once this unit committed: keeps the module versions the reload replaced
    * (their scopes, timers, listeners, dispose callbacks) running until `until` settles. For an
@@ -164,6 +166,10 @@ class CodeUnitImpl implements CodeUnit {
     if (!update) return undefined;
     const fresh = update.reevaluated.includes(file) || update.added.includes(file);
     return fresh ? update.namespace(file) : undefined;
+  }
+
+  stagedSource(file: string): string | undefined {
+    return this.staged(file) === undefined ? undefined : this.#update?.source(file);
   }
 
   stagedFailure(file: string): unknown {

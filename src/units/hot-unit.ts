@@ -113,6 +113,28 @@ export interface HotUnitOptions<T extends object, K extends string = never>
    * something else (a module unit's in the code unit) keeps them alive until then.
    */
   holdReplaced?(until: Promise<unknown>): void;
+  /**
+   * Rollback phase: builds the version `kept` was afresh, instead of bringing its value back
+   * (whose version scope ended when it was replaced). Returns the new value with the steps that
+   * go with its swap, or undefined to bring `kept.value` back.
+   */
+  revive?(kept: {
+    readonly generation: number;
+    readonly value: T;
+  }): Promise<Revived<T> | undefined>;
+}
+
+/** A version rebuilt for a rollback (see {@link HotUnitOptions.revive}). */
+export interface Revived<T> {
+  readonly value: T;
+  /** Runs just before the swap. */
+  commit(): void;
+  /** Undoes `commit`. */
+  rollback(): void | Promise<void>;
+  /** Drops a revived version that was never committed. */
+  discard(): void | Promise<void>;
+  /** After the swap stays. */
+  finalize(): void | Promise<void>;
 }
 
 /** A module-like unit made by {@link createHotUnit}. */
@@ -233,7 +255,35 @@ class HotUnitImpl<T extends object, K extends string> implements HotUnit<T, K> {
     }
     const generation = this.#generation + 1;
     const scope = createScope(`${this.name}@${generation}`);
-    return this.#change(target.value, scope, generation, 'downgrade', target.generation);
+    const revived = await this.#options.revive?.(target);
+    if (revived === undefined) {
+      return this.#change(target.value, scope, generation, 'downgrade', target.generation);
+    }
+    const change = this.#change(revived.value, scope, generation, 'downgrade', target.generation);
+    return {
+      ...change,
+      commit: async () => {
+        revived.commit();
+        try {
+          await change.commit();
+        } catch (err) {
+          await revived.rollback();
+          throw err;
+        }
+      },
+      rollback: async () => {
+        await change.rollback();
+        await revived.rollback();
+      },
+      discard: async () => {
+        await change.discard();
+        await revived.discard();
+      },
+      finalize: async () => {
+        await change.finalize?.();
+        await revived.finalize();
+      },
+    };
   }
 
   status(): UnitStatus {

@@ -61,6 +61,12 @@ export function createModuleUnit<T extends object = ModuleExports, K extends str
   }
   code.own(file, options.name);
   const data = (): Record<string, unknown> => code.loader.data(file) ?? {};
+  // The source text behind each version's exports: a rollback evaluates it again.
+  const sources = new WeakMap<object, string>();
+  const remember = <V extends object | undefined>(value: V, source: string | undefined): V => {
+    if (value !== undefined && source !== undefined) sources.set(value, source);
+    return value;
+  };
   const unit = createHotUnit<T, K>({
     name: options.name,
     kind: 'module',
@@ -81,12 +87,35 @@ export function createModuleUnit<T extends object = ModuleExports, K extends str
     },
     versionSource: () => {
       const staged = code.staged(file);
-      if (staged) return staged as T;
+      if (staged) return remember(staged as T, code.stagedSource(file));
       const failure = code.stagedFailure(file);
       if (failure !== undefined) throw failure;
       // Loaded already by another import before this unit owned it: start from the live exports.
-      if (!unit.handle.ready) return code.loader.namespace(file) as T | undefined;
+      if (!unit.handle.ready) {
+        return remember(code.loader.namespace(file) as T | undefined, code.loader.source(file));
+      }
       return undefined;
+    },
+    // A rollback evaluates the earlier source again (against today's imports): the version
+    // comes back whole, with what its body starts (timers, listeners on its scope) running. The
+    // file on disk is untouched, so the next reload that reads it brings that version back.
+    revive: async (kept) => {
+      const source = sources.get(kept.value);
+      if (source === undefined) return undefined;
+      const update = await code.loader.prepareUpdate([], { sources: new Map([[file, source]]) });
+      const value = update.namespace(file) as T | undefined;
+      if (update.outcome !== 'updated' || value === undefined) {
+        await update.discard();
+        return undefined;
+      }
+      remember(value, source);
+      return {
+        value,
+        commit: () => update.commit(),
+        rollback: () => update.rollback(),
+        discard: () => update.discard(),
+        finalize: () => update.finalize(),
+      };
     },
   });
   return unit;

@@ -154,6 +154,46 @@ describe('module units', () => {
     expect(handle.current.handle('a')).toMatch(/^v2/);
   });
 
+  it("a rollback evaluates the earlier source again: the version's scope is running, the graph agrees", async () => {
+    const version = (v: string): string =>
+      [
+        "import { greeting } from './words.ts';",
+        'const signal = import.meta.hot!.scope.signal;',
+        `export const say = (): string => '${v} ' + greeting;`,
+        'export const alive = (): boolean => !signal.aborted;',
+        '',
+      ].join('\n');
+    setup({
+      'routes.ts': version('v1'),
+      'words.ts': "export const greeting = 'hello';\n",
+      'main.ts': "import { say } from './routes.ts';\nexport const viaImport = () => say();\n",
+    });
+    const code = runtime.add(createCodeUnit({ root: app.root }));
+    const handle = hotModule<{ say(): string; alive(): boolean }>(runtime, {
+      name: 'routes',
+      file: 'routes.ts',
+      root: app.root,
+    });
+    await runtime.reload();
+    const main = (await code.loader.import(app.path('main.ts'))) as { viaImport(): string };
+    const v1 = handle.current;
+    app.write({ 'routes.ts': version('v2') });
+    await runtime.reload({ changedFiles: [app.path('routes.ts')] });
+    expect(v1.alive()).toBe(false);
+    expect(main.viaImport()).toBe('v2 hello');
+
+    const back = await runtime.rollback('routes', 1);
+    expect(back.ok).toBe(true);
+    expect(handle.current.say()).toBe('v1 hello');
+    // A new evaluation of v1's source, not v1's ended exports; importers see it too.
+    expect(handle.current).not.toBe(v1);
+    expect(handle.current.alive()).toBe(true);
+    expect(main.viaImport()).toBe('v1 hello');
+    // The file on disk still says v2: the next reload that reads it brings v2 back.
+    await runtime.reload({ changedFiles: [app.path('routes.ts')] });
+    expect(handle.current.say()).toBe('v2 hello');
+  });
+
   it('keeps in-flight work on the version it started on', async () => {
     setup({
       'job.ts':
