@@ -13,8 +13,11 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   version: string;
 };
 
-/** Builds the command tree. Exported for tests, which parse without exiting. */
-export function createProgram(): Command {
+/**
+ * Builds the command tree: only the command `first` names, when it names one (see
+ * `registerCommands`), else all of them. Exported for tests, which parse without exiting.
+ */
+export async function createProgram(first?: string): Promise<Command> {
   const program = new Command('hotswap')
     .description(
       'Swap code, commands, configuration and services inside a running Node.js process.',
@@ -23,13 +26,13 @@ export function createProgram(): Command {
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, first);
   return program;
 }
 
 /** Runs the CLI and resolves the exit code instead of exiting. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = createProgram();
+  const program = await createProgram(argv[0]);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : exitCodes.ok;

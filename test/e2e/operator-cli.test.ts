@@ -380,3 +380,20 @@ describe('finding processes', () => {
     }
   });
 });
+
+describe('the CLI as a pipe writer', () => {
+  it('exits 0 without a stack trace when the reader is gone (hotswap --help | head -1)', async () => {
+    const child = spawn(process.execPath, [cliBin, '--help'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    // Close our end before it writes, as a `head` that is already done has.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
+});
