@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { type HotswapError, serializeError } from '../errors.js';
 import { createLoader, type Loader, type LoaderOptions } from '../loader/loader.js';
 import type { LoaderUpdate } from '../loader/update.js';
+import type { UnitRegistry } from './hot-unit.js';
 import type {
   PartResult,
   PrepareContext,
@@ -322,4 +323,13 @@ class CodeUnitImpl implements CodeUnit {
   async close(): Promise<void> {
     if (this.#ownsLoader) await this.loader.close();
   }
+}
+
+/**
+ * The runtime's code unit named `name`, registered first (over `root`) when the runtime has
+ * none: module units and command tables share one graph.
+ */
+export function codeUnitIn(registry: UnitRegistry, name = 'code', root?: string): CodeUnit {
+  if (registry.has(name)) return registry.get(name) as CodeUnit;
+  return registry.add(createCodeUnit({ name, ...(root ? { root } : {}) }));
 }

@@ -28,7 +28,7 @@ import {
   type LoadedModule,
   resolveConflicts,
 } from './_commands-table.js';
-import { type CodeUnit, createCodeUnit } from './code.js';
+import { type CodeUnit, codeUnitIn } from './code.js';
 import { createHandle, type Handle, type Version } from './handle.js';
 import type { UnitRegistry } from './hot-unit.js';
 import type {
@@ -628,13 +628,6 @@ export function commandTable<C = unknown>(
   registry: UnitRegistry,
   options: CommandTableOptions & { code?: string; root?: string },
 ): CommandTableUnit<C> {
-  const codeName = options.code ?? 'code';
-  const code = (
-    registry.has(codeName)
-      ? registry.get(codeName)
-      : registry.add(
-          createCodeUnit({ name: codeName, ...(options.root ? { root: options.root } : {}) }),
-        )
-  ) as CodeUnit;
+  const code = codeUnitIn(registry, options.code, options.root);
   return registry.add(createCommandTable<C>(code, options));
 }

@@ -11,7 +11,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { HotswapError } from '../errors.js';
-import { type CodeUnit, createCodeUnit } from './code.js';
+import { type CodeUnit, codeUnitIn } from './code.js';
 import type { Handle } from './handle.js';
 import type { Migrate } from './hot-state.js';
 import { createHotUnit, type HotUnit, type UnitRegistry } from './hot-unit.js';
@@ -133,13 +133,6 @@ export function hotModule<T extends object = ModuleExports, K extends string = n
   registry: UnitRegistry,
   options: ModuleUnitOptions<T, K> & { code?: string; root?: string },
 ): Handle<T> {
-  const codeName = options.code ?? 'code';
-  const code = (
-    registry.has(codeName)
-      ? registry.get(codeName)
-      : registry.add(
-          createCodeUnit({ name: codeName, ...(options.root ? { root: options.root } : {}) }),
-        )
-  ) as CodeUnit;
+  const code = codeUnitIn(registry, options.code, options.root);
   return registry.add(createModuleUnit<T, K>(code, options)).handle;
 }
