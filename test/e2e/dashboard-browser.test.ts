@@ -93,7 +93,9 @@ describe.skipIf(!chromiumPath)('the dashboard in Chromium', () => {
   it('loads with the token, shows the units, and follows the process live', async () => {
     const res = await page.goto(demo.dashboard);
     expect(res?.status()).toBe(200);
-    await page.waitForFunction("document.getElementById('live').textContent === 'live'");
+    // A selector, not a string predicate: Playwright evaluates those with eval, which the
+    // dashboard's CSP (script-src 'self') refuses at times.
+    await page.locator('#live').filter({ hasText: /^live$/ }).waitFor();
     expect(await page.textContent('#name')).toBe('operator-demo');
     expect(await page.textContent('#pid')).toBe(`pid ${demo.pid}`);
     const units = await page.$$eval('#units tbody tr', (rows) =>
