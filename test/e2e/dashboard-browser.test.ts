@@ -95,7 +95,10 @@ describe.skipIf(!chromiumPath)('the dashboard in Chromium', () => {
     expect(res?.status()).toBe(200);
     // A selector, not a string predicate: Playwright evaluates those with eval, which the
     // dashboard's CSP (script-src 'self') refuses at times.
-    await page.locator('#live').filter({ hasText: /^live$/ }).waitFor();
+    await page
+      .locator('#live')
+      .filter({ hasText: /^live$/ })
+      .waitFor();
     expect(await page.textContent('#name')).toBe('operator-demo');
     expect(await page.textContent('#pid')).toBe(`pid ${demo.pid}`);
     const units = await page.$$eval('#units tbody tr', (rows) =>
